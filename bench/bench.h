@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench.h - what the benchmark's files share: the call table, a run's result, the knobs
+ *
+ * Every case is written once against struct bench_stack and run with the
+ * kernel's calls (bench_kernel) and with usock's (bench_usock).  Only bench/
+ * includes this; it is no part of the library.
+ */
+#ifndef USOCK_BENCH_H
+#define USOCK_BENCH_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <netinet/in.h>
+#include <time.h>
+
+#define BENCH_NVAL	3		/* figures per case */
+#define BENCH_RX_BATCH	64		/* recvmmsg batch of every flood receiver */
+#define BENCH_RCVBUF	(4 << 20)	/* SO_RCVBUF(FORCE) asked for on both stacks */
+#define BENCH_PP_TIMEO_US 100000	/* ping-pong SO_RCVTIMEO / SO_SNDTIMEO */
+
+/* The calls a case may make, with the POSIX signatures. */
+struct bench_stack {
+	const char *name;
+	int (*socket)(int domain, int type, int proto);
+	int (*bind)(int fd, const struct sockaddr *a, socklen_t len);
+	int (*connect)(int fd, const struct sockaddr *a, socklen_t len);
+	int (*getsockname)(int fd, struct sockaddr *a, socklen_t *len);
+	int (*sendmmsg)(int fd, struct mmsghdr *v, unsigned int n, int flags);
+	int (*recvmmsg)(int fd, struct mmsghdr *v, unsigned int n, int flags,
+			struct timespec *tmo);
+	ssize_t (*sendto)(int fd, const void *b, size_t n, int flags,
+			  const struct sockaddr *a, socklen_t len);
+	ssize_t (*recvfrom)(int fd, void *b, size_t n, int flags,
+			    struct sockaddr *a, socklen_t *len);
+	int (*close)(int fd);
+	int (*setsockopt)(int fd, int lvl, int name, const void *v, socklen_t len);
+	int (*getsockopt)(int fd, int lvl, int name, void *v, socklen_t *len);
+	int (*poll)(struct pollfd *p, nfds_t n, int ms);
+};
+
+extern const struct bench_stack bench_kernel;
+extern const struct bench_stack bench_usock;
+
+/* What one run of one case on one stack gave. */
+struct bench_result {
+	bool ok;
+	char err[96];		/* "call: ENAME" when !ok */
+	double val[BENCH_NVAL];	/* the case's figures, see rows[] in bench.c */
+	double loss;		/* flood: % of sent not received; ping-pong: lost round trips */
+	bool has_loss;
+	int rcvbuf;		/* effective SO_RCVBUF of the receiver, -1 unknown */
+	char note[400];		/* memory case: what was counted */
+};
+
+struct bench_case {
+	int id;
+	const char *what;
+	unsigned batch;		/* flood: sendmmsg batch */
+	size_t size;		/* flood: payload bytes */
+};
+
+/* Knobs, set once by main() before any case runs. */
+extern double bench_seconds;	/* measured window per case per stack */
+extern double bench_warmup;	/* unmeasured lead-in */
+extern int bench_cpu[2];	/* sender/pinger, receiver/ponger; -1: not pinned */
+extern bool bench_hung;		/* a thread was left behind, stuck in a call */
+extern int bench_mem_n;		/* idle sockets per stack in case 6 */
+
+/* bench_errname - "ENOSYS" for ENOSYS; never NULL. */
+const char *bench_errname(int e);
+/* bench_set_err - mark @r failed in @call with errno @e. */
+void bench_set_err(struct bench_result *r, const char *call, int e);
+/* bench_watchdog_arm - end the process if the main thread is still in this stretch after @secs. */
+void bench_watchdog_arm(const char *what, double secs);
+void bench_watchdog_off(void);
+/* bench_udp_bound - a UDP socket bound to 127.0.0.1:0.  Return: fd, or -1 with @r's error set. */
+int bench_udp_bound(const struct bench_stack *st, struct sockaddr_in *sa,
+		    struct bench_result *r);
+
+/* The cases: each fills @r (ok, or err naming the call and errno that failed). */
+void bench_flood(const struct bench_stack *st, const struct bench_case *c,
+		 struct bench_result *r);
+void bench_pingpong(const struct bench_stack *st, const struct bench_case *c,
+		    struct bench_result *r);
+void bench_memory(struct bench_result *rk, struct bench_result *ru);
+
+#endif /* USOCK_BENCH_H */

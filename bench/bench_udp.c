@@ -1,0 +1,621 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_udp.c - cases 1-5: UDP floods at the receiver's count, and the 1-byte ping-pong
+ *
+ * Theory of operation.  A flood is one sender thread (sendmmsg, a fixed
+ * batch, MSG_DONTWAIT) and one receiver thread (recvmmsg batch 64,
+ * MSG_DONTWAIT, poll() when empty), on the two CPUs main() picked; the main
+ * thread reads the receiver's counters at the start and the end of the
+ * window.  The ping-pong is two threads each in a blocking recvfrom() with
+ * SO_RCVTIMEO, answering with sendto().  Every wait is bounded (POLL_MS,
+ * SO_RCVTIMEO, joins with a deadline); a thread that does not stop is left
+ * behind with its sockets and buffers, which are then leaked on purpose, and
+ * bench_hung says so.  Owns nothing past one call of bench_flood() or
+ * bench_pingpong().
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "usock.h"
+#include "bench.h"
+
+#define RX_BUFSZ	2048		/* room per received datagram */
+#define PP_MAX_SAMPLES	(16u << 20)	/* ping-pong count bound (64 MiB of samples) */
+#define POLL_MS		10		/* longest single wait in a flood thread */
+#define JOIN_GRACE	3.0		/* seconds a thread gets to stop once told */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * A thread's first failure, readable by the main thread once @failed is set;
+ * the claim makes the second failing thread keep quiet.
+ */
+struct tfail {
+	atomic_int claim;
+	atomic_bool failed;
+	char err[96];
+};
+
+static void tfail_set(struct tfail *t, const char *call, int e)
+{
+	if (atomic_exchange(&t->claim, 1) == 0) {
+		snprintf(t->err, sizeof(t->err), "%s: %s", call, bench_errname(e));
+		atomic_store(&t->failed, true);
+	}
+}
+
+static void tfail_msg(struct tfail *t, const char *msg)
+{
+	if (atomic_exchange(&t->claim, 1) == 0) {
+		snprintf(t->err, sizeof(t->err), "%s", msg);
+		atomic_store(&t->failed, true);
+	}
+}
+
+/* Sleep until @t (monotonic seconds) unless @f reports a failure first. */
+static bool sleep_until(double t, struct tfail *f)
+{
+	for (;;) {
+		double left = t - now_s();
+		struct timespec ts;
+
+		if (atomic_load(&f->failed))
+			return false;
+		if (left <= 0)
+			return true;
+		if (left > 0.01)
+			left = 0.01;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(left * 1e9);
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Start @fn pinned to @cpu (-1: anywhere).  Return: 0 or a positive errno. */
+static int start_thread(pthread_t *t, int cpu, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	cpu_set_t set;
+	int rc;
+
+	pthread_attr_init(&attr);
+	if (cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	}
+	rc = pthread_create(t, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return rc;
+}
+
+/* Join @t within @secs.  Return: false when the thread did not stop. */
+static bool join_within(pthread_t t, double secs)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)secs;
+	ts.tv_nsec += (long)((secs - (time_t)secs) * 1e9);
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	if (pthread_timedjoin_np(t, NULL, &ts) == 0)
+		return true;
+	bench_hung = true;
+	return false;
+}
+
+static int wait_fd(const struct bench_stack *st, int fd, short ev, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = ev };
+
+	return st->poll(&p, 1, ms);
+}
+
+/*
+ * Ask for the same receive buffer on both stacks: SO_RCVBUFFORCE (root may
+ * pass rmem_max), else SO_RCVBUF.  A stack that takes neither still runs;
+ * the effective size printed at the end shows it.
+ */
+static void set_rcvbuf(const struct bench_stack *st, int fd, struct bench_result *r)
+{
+	int v = BENCH_RCVBUF;
+	socklen_t len = sizeof(v);
+
+	if (st->setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0)
+		st->setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	if (st->getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &len) < 0)
+		v = -1;
+	r->rcvbuf = v;
+}
+
+/* ---- cases 1-4: one sender thread floods one receiver thread ------------- */
+
+struct flood {
+	const struct bench_stack *st;
+	int tx, rx;
+	unsigned batch;
+	atomic_bool stop_tx, stop_rx;
+	struct tfail f;
+	/* one writer each: apart, so the two threads do not share a cache line */
+	_Alignas(64) _Atomic uint64_t sent;
+	_Alignas(64) _Atomic uint64_t rcvd;
+	_Atomic uint64_t rbytes;
+	struct mmsghdr *txvec;
+	struct iovec txiov;
+	struct mmsghdr rxvec[BENCH_RX_BATCH];
+	struct iovec rxiov[BENCH_RX_BATCH];
+	_Alignas(64) char *txbuf;
+	char *rxbuf;
+};
+
+/*
+ * The sender: full batches as fast as the stack takes them.  MSG_DONTWAIT so
+ * that a stack that never makes room cannot hold the thread past its stop.
+ */
+static void *flood_tx(void *arg)
+{
+	struct flood *fl = arg;
+	uint64_t sent = 0;
+
+	while (!atomic_load_explicit(&fl->stop_tx, memory_order_relaxed)) {
+		int n = fl->st->sendmmsg(fl->tx, fl->txvec, fl->batch, MSG_DONTWAIT);
+		int e = errno;
+
+		if (n > 0) {
+			sent += (unsigned)n;
+			atomic_store_explicit(&fl->sent, sent, memory_order_relaxed);
+			continue;
+		}
+		if (n == 0) {
+			tfail_msg(&fl->f, "sendmmsg returned 0");
+			break;
+		}
+		if (e == EINTR)
+			continue;
+		if (e == ENOBUFS) {
+			sched_yield();
+			continue;
+		}
+		if (e != EAGAIN && e != EWOULDBLOCK) {
+			tfail_set(&fl->f, "sendmmsg", e);
+			break;
+		}
+		if (wait_fd(fl->st, fl->tx, POLLOUT, POLL_MS) < 0 && errno != EINTR) {
+			tfail_set(&fl->f, "poll(POLLOUT)", errno);
+			break;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The receiver: recvmmsg without waiting, poll() only when the queue is
+ * empty (as an event loop would).  Once told to stop it drains until the
+ * queue stays empty for one wait, so that drops are what was really lost.
+ */
+static void *flood_rx(void *arg)
+{
+	struct flood *fl = arg;
+	uint64_t rcvd = 0, bytes = 0;
+	double drain_end = 0;
+
+	for (;;) {
+		int n = fl->st->recvmmsg(fl->rx, fl->rxvec, BENCH_RX_BATCH, MSG_DONTWAIT, NULL);
+		int e = errno, i, p;
+
+		if (n > 0) {
+			for (i = 0; i < n; i++)
+				bytes += fl->rxvec[i].msg_len;
+			rcvd += (unsigned)n;
+			atomic_store_explicit(&fl->rcvd, rcvd, memory_order_relaxed);
+			atomic_store_explicit(&fl->rbytes, bytes, memory_order_relaxed);
+			continue;
+		}
+		if (n == 0) {
+			tfail_msg(&fl->f, "recvmmsg returned 0");
+			break;
+		}
+		if (e == EINTR)
+			continue;
+		if (e != EAGAIN && e != EWOULDBLOCK) {
+			tfail_set(&fl->f, "recvmmsg", e);
+			break;
+		}
+		p = wait_fd(fl->st, fl->rx, POLLIN, POLL_MS);
+		if (p < 0 && errno != EINTR) {
+			tfail_set(&fl->f, "poll(POLLIN)", errno);
+			break;
+		}
+		if (atomic_load_explicit(&fl->stop_rx, memory_order_relaxed)) {
+			if (drain_end == 0)
+				drain_end = now_s() + 1.0;
+			if (p == 0 || now_s() > drain_end)
+				break;
+		}
+	}
+	return NULL;
+}
+
+static struct flood *flood_new(const struct bench_stack *st, const struct bench_case *c)
+{
+	struct flood *fl = calloc(1, sizeof(*fl));
+	unsigned i;
+
+	if (!fl)
+		return NULL;
+	fl->st = st;
+	fl->tx = fl->rx = -1;
+	fl->batch = c->batch;
+	fl->txvec = calloc(c->batch, sizeof(*fl->txvec));
+	fl->txbuf = malloc(c->size);
+	fl->rxbuf = malloc((size_t)BENCH_RX_BATCH * RX_BUFSZ);
+	if (!fl->txvec || !fl->txbuf || !fl->rxbuf) {
+		free(fl->txvec);
+		free(fl->txbuf);
+		free(fl->rxbuf);
+		free(fl);
+		return NULL;
+	}
+	memset(fl->txbuf, 'u', c->size);
+	memset(fl->rxbuf, 0, (size_t)BENCH_RX_BATCH * RX_BUFSZ);
+	/* Every message of a batch sends the same bytes: sendmmsg only reads. */
+	fl->txiov.iov_base = fl->txbuf;
+	fl->txiov.iov_len = c->size;
+	for (i = 0; i < c->batch; i++) {
+		fl->txvec[i].msg_hdr.msg_iov = &fl->txiov;
+		fl->txvec[i].msg_hdr.msg_iovlen = 1;
+	}
+	for (i = 0; i < BENCH_RX_BATCH; i++) {
+		fl->rxiov[i].iov_base = fl->rxbuf + (size_t)i * RX_BUFSZ;
+		fl->rxiov[i].iov_len = RX_BUFSZ;
+		fl->rxvec[i].msg_hdr.msg_iov = &fl->rxiov[i];
+		fl->rxvec[i].msg_hdr.msg_iovlen = 1;
+	}
+	return fl;
+}
+
+static void flood_free(struct flood *fl)
+{
+	if (fl->tx >= 0)
+		fl->st->close(fl->tx);
+	if (fl->rx >= 0)
+		fl->st->close(fl->rx);
+	free(fl->txvec);
+	free(fl->txbuf);
+	free(fl->rxbuf);
+	free(fl);
+}
+
+/*
+ * Cases 1-4.  val[0] msg/s and val[1] Gbit/s of payload, both received in
+ * the measured window; loss = % of all sent datagrams never received.
+ */
+void bench_flood(const struct bench_stack *st, const struct bench_case *c,
+		 struct bench_result *r)
+{
+	struct sockaddr_in sa;
+	pthread_t ttx, trx;
+	bool have_tx = false, have_rx = false, leak = false;
+	uint64_t r0, b0, r1, b1, sent, rcvd;
+	double t0, ta, tb;
+	struct flood *fl;
+	int rc;
+
+	fl = flood_new(st, c);
+	if (!fl) {
+		bench_set_err(r, "malloc", ENOMEM);
+		return;
+	}
+	bench_watchdog_arm("socket set-up", 10);
+	fl->rx = bench_udp_bound(st, &sa, r);
+	if (fl->rx < 0)
+		goto out;
+	set_rcvbuf(st, fl->rx, r);
+	fl->tx = st->socket(AF_INET, SOCK_DGRAM, 0);
+	if (fl->tx < 0) {
+		bench_set_err(r, "socket", errno);
+		goto out;
+	}
+	if (st->connect(fl->tx, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		bench_set_err(r, "connect", errno);
+		goto out;
+	}
+
+	bench_watchdog_arm(c->what, bench_warmup + bench_seconds + 4 * JOIN_GRACE + 5);
+	rc = start_thread(&trx, bench_cpu[1], flood_rx, fl);
+	if (rc) {
+		bench_set_err(r, "pthread_create", rc);
+		goto out;
+	}
+	have_rx = true;
+	rc = start_thread(&ttx, bench_cpu[0], flood_tx, fl);
+	if (rc) {
+		bench_set_err(r, "pthread_create", rc);
+		goto stop;
+	}
+	have_tx = true;
+
+	t0 = now_s();
+	if (!sleep_until(t0 + bench_warmup, &fl->f))
+		goto stop;
+	ta = now_s();
+	r0 = atomic_load(&fl->rcvd);
+	b0 = atomic_load(&fl->rbytes);
+	if (!sleep_until(ta + bench_seconds, &fl->f))
+		goto stop;
+	tb = now_s();
+	r1 = atomic_load(&fl->rcvd);
+	b1 = atomic_load(&fl->rbytes);
+	r->val[0] = (double)(r1 - r0) / (tb - ta);
+	r->val[1] = (double)(b1 - b0) * 8 / (tb - ta) / 1e9;
+	r->ok = true;
+stop:
+	atomic_store(&fl->stop_tx, true);
+	if (have_tx && !join_within(ttx, JOIN_GRACE)) {
+		tfail_msg(&fl->f, "sender did not stop (stuck in a call)");
+		leak = true;
+	}
+	atomic_store(&fl->stop_rx, true);
+	if (have_rx && !join_within(trx, 2 * JOIN_GRACE)) {
+		tfail_msg(&fl->f, "receiver did not stop (stuck in a call)");
+		leak = true;
+	}
+	if (atomic_load(&fl->f.failed)) {
+		r->ok = false;
+		snprintf(r->err, sizeof(r->err), "%s", fl->f.err);
+	} else if (r->ok) {
+		sent = atomic_load(&fl->sent);
+		rcvd = atomic_load(&fl->rcvd);
+		r->has_loss = true;
+		r->loss = sent ? 100.0 * (double)(sent > rcvd ? sent - rcvd : 0) / (double)sent : 0;
+	}
+out:
+	bench_watchdog_off();
+	if (!leak)
+		flood_free(fl);
+}
+
+/* ---- case 5: 1-byte ping-pong between two blocking threads --------------- */
+
+struct pingpong {
+	const struct bench_stack *st;
+	int a, b;
+	atomic_bool stop;
+	struct tfail f;
+	uint32_t *ns;
+	size_t max, n;
+	uint64_t lost;
+	double elapsed;
+	uint64_t deadline;
+};
+
+/* One round trip from a.  Return: 0 done, 1 lost (timed out), -1 failed. */
+static int pp_roundtrip(struct pingpong *pp, uint8_t seq)
+{
+	const struct bench_stack *st = pp->st;
+	uint8_t in[64];
+	ssize_t n;
+
+	if (st->sendto(pp->a, &seq, 1, 0, NULL, 0) != 1) {
+		if (errno == EAGAIN || errno == ENOBUFS || errno == EINTR)
+			return 1;
+		tfail_set(&pp->f, "sendto", errno);
+		return -1;
+	}
+	for (;;) {
+		n = st->recvfrom(pp->a, in, sizeof(in), 0, NULL, NULL);
+		if (n == 1 && in[0] == seq)
+			return 0;
+		if (n < 0 && errno == EAGAIN)
+			return 1;
+		if (n < 0 && errno != EINTR) {
+			tfail_set(&pp->f, "recvfrom", errno);
+			return -1;
+		}
+		/* a late answer to a round trip already counted lost */
+		if (now_ns() > pp->deadline)
+			return 1;
+	}
+}
+
+static void *pp_ping(void *arg)
+{
+	struct pingpong *pp = arg;
+	uint64_t t, t0, begin;
+	uint8_t seq = 0;
+	int rc;
+
+	pp->deadline = now_ns() + (uint64_t)(bench_warmup * 1e9);
+	while (now_ns() < pp->deadline && !atomic_load(&pp->stop))
+		if (pp_roundtrip(pp, ++seq) < 0)
+			goto out;
+	begin = t = now_ns();
+	pp->deadline = begin + (uint64_t)(bench_seconds * 1e9);
+	while (pp->n < pp->max && t < pp->deadline && !atomic_load(&pp->stop)) {
+		t0 = now_ns();
+		rc = pp_roundtrip(pp, ++seq);
+		t = now_ns();
+		if (rc < 0)
+			break;
+		if (rc == 0)
+			pp->ns[pp->n++] = (uint32_t)(t - t0);
+		else
+			pp->lost++;
+	}
+	pp->elapsed = (double)(t - begin) / 1e9;
+out:
+	atomic_store(&pp->stop, true);
+	return NULL;
+}
+
+static void *pp_pong(void *arg)
+{
+	struct pingpong *pp = arg;
+	const struct bench_stack *st = pp->st;
+	uint8_t buf[64];
+	ssize_t n;
+
+	while (!atomic_load_explicit(&pp->stop, memory_order_relaxed)) {
+		n = st->recvfrom(pp->b, buf, sizeof(buf), 0, NULL, NULL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			tfail_set(&pp->f, "recvfrom", errno);
+			break;
+		}
+		if (st->sendto(pp->b, buf, (size_t)n, 0, NULL, 0) < 0 &&
+		    errno != EAGAIN && errno != ENOBUFS && errno != EINTR) {
+			tfail_set(&pp->f, "sendto", errno);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Bound every wait of a ping-pong socket: a lost datagram costs 100 ms, not forever. */
+static int pp_timeouts(const struct bench_stack *st, int fd, struct bench_result *r)
+{
+	struct timeval tv = { 0, BENCH_PP_TIMEO_US };
+
+	if (st->setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
+		bench_set_err(r, "setsockopt(SO_RCVTIMEO)", errno);
+		return -1;
+	}
+	if (st->setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
+		bench_set_err(r, "setsockopt(SO_SNDTIMEO)", errno);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Case 5.  val[0] median and val[1] p99 round trip in microseconds (nearest
+ * rank, completed round trips only), val[2] round trips per second;
+ * loss = round trips that timed out.
+ */
+void bench_pingpong(const struct bench_stack *st, const struct bench_case *c,
+		    struct bench_result *r)
+{
+	struct sockaddr_in sa, sb;
+	struct pingpong *pp;
+	pthread_t tping, tpong;
+	bool have_pong = false, leak = false;
+	double want;
+	int rc;
+
+	pp = calloc(1, sizeof(*pp));
+	if (!pp) {
+		bench_set_err(r, "malloc", ENOMEM);
+		return;
+	}
+	pp->st = st;
+	pp->a = pp->b = -1;
+	want = bench_seconds * 4e6 + 1000;
+	pp->max = want > PP_MAX_SAMPLES ? PP_MAX_SAMPLES : (size_t)want;
+	pp->ns = malloc(pp->max * sizeof(*pp->ns));
+	if (!pp->ns) {
+		bench_set_err(r, "malloc", ENOMEM);
+		goto out;
+	}
+	/* fault the pages in now, not inside the timed loop */
+	memset(pp->ns, 0, pp->max * sizeof(*pp->ns));
+
+	bench_watchdog_arm("socket set-up", 10);
+	pp->a = bench_udp_bound(st, &sa, r);
+	if (pp->a < 0)
+		goto out;
+	pp->b = bench_udp_bound(st, &sb, r);
+	if (pp->b < 0)
+		goto out;
+	if (st->connect(pp->a, (struct sockaddr *)&sb, sizeof(sb)) < 0 ||
+	    st->connect(pp->b, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		bench_set_err(r, "connect", errno);
+		goto out;
+	}
+	if (pp_timeouts(st, pp->a, r) < 0 || pp_timeouts(st, pp->b, r) < 0)
+		goto out;
+
+	bench_watchdog_arm(c->what, bench_warmup + bench_seconds + 3 * JOIN_GRACE + 5);
+	rc = start_thread(&tpong, bench_cpu[1], pp_pong, pp);
+	if (rc) {
+		bench_set_err(r, "pthread_create", rc);
+		goto out;
+	}
+	have_pong = true;
+	rc = start_thread(&tping, bench_cpu[0], pp_ping, pp);
+	if (rc) {
+		bench_set_err(r, "pthread_create", rc);
+		goto stop;
+	}
+	if (!join_within(tping, bench_warmup + bench_seconds + JOIN_GRACE)) {
+		tfail_msg(&pp->f, "pinger did not stop (stuck in a call)");
+		leak = true;
+	}
+stop:
+	atomic_store(&pp->stop, true);
+	if (have_pong && !join_within(tpong, JOIN_GRACE)) {
+		tfail_msg(&pp->f, "ponger did not stop (stuck in a call)");
+		leak = true;
+	}
+	if (atomic_load(&pp->f.failed)) {
+		r->ok = false;
+		snprintf(r->err, sizeof(r->err), "%s", pp->f.err);
+	} else if (rc == 0 && !pp->n) {
+		snprintf(r->err, sizeof(r->err), "no round trip completed");
+	} else if (rc == 0) {
+		qsort(pp->ns, pp->n, sizeof(*pp->ns), cmp_u32);
+		r->val[0] = pp->ns[(pp->n - 1) / 2] / 1e3;
+		r->val[1] = pp->ns[(99 * pp->n + 99) / 100 - 1] / 1e3;
+		r->val[2] = (double)pp->n / pp->elapsed;
+		r->loss = (double)pp->lost;
+		r->has_loss = true;
+		r->ok = true;
+	}
+out:
+	bench_watchdog_off();
+	if (leak)
+		return;
+	if (pp->a >= 0)
+		st->close(pp->a);
+	if (pp->b >= 0)
+		st->close(pp->b);
+	free(pp->ns);
+	free(pp);
+}
+

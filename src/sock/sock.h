@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sock.h - the generic socket layer's interface to the protocols
+ *
+ * A struct sock is one socket.  Its identity is a kernel eventfd (sk->fd)
+ * whose number the program sees, so it never collides with the program's own
+ * descriptors.  Every field is guarded by the namespace lock (sk->ns).
+ * Protocols embed struct sock at the start of their own object (udp_sock,
+ * later tcp_sock) and provide a struct proto_ops; the generic layer does the
+ * copying from and to the caller (guarded: invalid pointers give EFAULT),
+ * flag and length checks common to all protocols, the waiting, and the
+ * SOL_SOCKET options.
+ */
+#ifndef USOCK_SOCK_SOCK_H
+#define USOCK_SOCK_SOCK_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "buf/pkt.h"
+#include "net/netns.h"
+
+struct sock;
+
+/* Bytes of every socket object in the NSC_SOCK cache (protocol objects fit inside). */
+#define SOCK_OBJ_SIZE 768
+
+/* the kernel-internal "no such ioctl here" (not in the UAPI headers) */
+#define ENOIOCTLCMD 515
+
+#define RCV_SHUTDOWN 1
+#define SEND_SHUTDOWN 2
+
+/* sk->flags: the SOL_SOCKET booleans (sock_flag in the kernel). */
+enum {
+	SKF_BROADCAST = 1u << 0,
+	SKF_REUSEADDR = 1u << 1,
+	SKF_REUSEPORT = 1u << 2,
+	SKF_DONTROUTE = 1u << 3,
+	SKF_KEEPALIVE = 1u << 4,
+	SKF_TIMESTAMP = 1u << 5,	/* SO_TIMESTAMP (timeval) */
+	SKF_TIMESTAMPNS = 1u << 6,	/* SO_TIMESTAMPNS */
+	SKF_RXQ_OVFL = 1u << 7,
+	SKF_OOBINLINE = 1u << 8,
+	SKF_LINGER = 1u << 9,
+	SKF_PASSCRED = 1u << 10,
+	SKF_ZEROCOPY = 1u << 11,
+	SKF_SNDBUF_LOCK = 1u << 12,
+	SKF_RCVBUF_LOCK = 1u << 13,
+	SKF_TIMESTAMP_NEW = 1u << 14,
+};
+
+/* inet flags (inet_sock bits). */
+enum {
+	INF_PKTINFO = 1u << 0,
+	INF_RECVTOS = 1u << 1,
+	INF_RECVTTL = 1u << 2,
+	INF_RECVERR = 1u << 3,
+	INF_FREEBIND = 1u << 4,
+	INF_TRANSPARENT = 1u << 5,
+	INF_RECVOPTS = 1u << 6,
+	INF_RETOPTS = 1u << 7,
+	INF_ORIGDSTADDR = 1u << 8,
+	INF_BIND_NO_PORT = 1u << 9,
+};
+
+/* A waiter on a socket: one per blocked thread (the kernel's wait_queue_entry). */
+struct wait_entry {
+	struct wait_entry *next, **pprev;
+	int efd;		/* the thread's eventfd */
+	uint32_t events;	/* POLL* bits it waits for */
+	bool woken;
+};
+
+/*
+ * struct sk_msg - a send or receive request after the generic layer checked
+ * and copied what it can: the address and control buffer are kernel copies,
+ * the iovec array is a kernel copy of the caller's (its bases still point
+ * into the caller's memory: protocols copy payload with sk_copy_from_iov /
+ * sk_copy_to_iov, which are guarded).
+ */
+struct sk_msg {
+	struct sockaddr_storage addr;
+	socklen_t addrlen;	/* 0: no address given */
+	const struct iovec *iov;
+	size_t iovlen;
+	size_t len;		/* sum of iov_len (checked against SSIZE_MAX) */
+	uint8_t *control;	/* kernel copy (send) */
+	size_t controllen;
+	/* receive side outputs */
+	void *user_name;	/* where to write the source address, or NULL */
+	socklen_t namelen;	/* in: caller's room; out: full length */
+	void *user_control;	/* caller's control buffer (recv) */
+	size_t user_controllen;
+	size_t control_used;	/* bytes of control written (recv) */
+	int msg_flags;		/* MSG_TRUNC, MSG_CTRUNC ... (recv) */
+	size_t iov_off;		/* progress through iov (stream protocols) */
+};
+
+struct proto_ops {
+	int family, type, protocol;
+	/* size of the protocol object (<= SOCK_OBJ_SIZE) */
+	size_t obj_size;
+	int (*init)(struct sock *sk);
+	/* release - the last descriptor closed; free everything but the object. */
+	void (*release)(struct sock *sk);
+	int (*bind)(struct sock *sk, const struct sockaddr *a, socklen_t len);
+	int (*connect)(struct sock *sk, const struct sockaddr *a, socklen_t len, int flags);
+	int (*listen)(struct sock *sk, int backlog);
+	int (*getname)(struct sock *sk, struct sockaddr_storage *a, socklen_t *len, bool peer);
+	ssize_t (*sendmsg)(struct sock *sk, struct sk_msg *m, int flags);
+	ssize_t (*recvmsg)(struct sock *sk, struct sk_msg *m, int flags);
+	/* poll - the POLL* mask now (lock held). */
+	uint32_t (*poll)(struct sock *sk);
+	int (*shutdown)(struct sock *sk, int how);
+	/* setsockopt/getsockopt for levels other than SOL_SOCKET; val is a kernel copy. */
+	int (*setsockopt)(struct sock *sk, int level, int name, const void *val, socklen_t len);
+	int (*getsockopt)(struct sock *sk, int level, int name, void *val, socklen_t *len);
+	/* ioctl - protocol ioctls (arg is the caller's pointer). Return: -ENOIOCTLCMD if unknown. */
+	int (*ioctl)(struct sock *sk, unsigned long req, void *arg);
+	/* sock_opt_changed - a SOL_SOCKET option changed (e.g. buffers); may be NULL. */
+	void (*sol_changed)(struct sock *sk, int name);
+};
+
+struct sock {
+	struct netns *ns;
+	const struct proto_ops *ops;
+	int fd;			/* the eventfd whose number is the socket's */
+	int family, type, protocol;
+	unsigned refs;		/* the descriptor + each blocked caller */
+	bool closed;		/* the descriptor is gone */
+	bool nonblock;		/* O_NONBLOCK on the open file */
+	uint8_t shutdown;	/* RCV_SHUTDOWN | SEND_SHUTDOWN */
+	uint8_t state;		/* protocol-defined; UDP: 0 or TCP_ESTABLISHED as Linux */
+	int err;		/* sk_err: reported once by the next call or SO_ERROR */
+	int err_soft;
+	uint32_t flags;		/* SKF_* */
+	int sndbuf, rcvbuf;	/* as SO_SNDBUF/SO_RCVBUF report them (doubled) */
+	uint32_t wmem, rmem;	/* bytes charged (truesize) */
+	int rcvlowat;
+	int64_t rcvtimeo_ns, sndtimeo_ns;	/* -1: forever */
+	int priority;
+	uint32_t mark;
+	int linger_secs;
+	int bound_dev_if;
+	uint32_t drops;		/* receive-queue drops (SO_RXQ_OVFL) */
+	uint64_t stamp_ns;	/* realtime of the last packet read (SIOCGSTAMP) */
+	struct pkt_queue rcvq;
+	struct pkt_queue errq;	/* MSG_ERRQUEUE */
+	struct wait_entry *waiters;
+	/* inet part */
+	uint32_t rcv_saddr;	/* bound address (network order) */
+	uint32_t saddr;		/* source used for sending */
+	uint32_t daddr;		/* peer, when connected */
+	uint16_t num;		/* local port, host order (0: unbound) */
+	uint16_t sport, dport;	/* network order */
+	uint8_t tos, ttl;	/* ttl 0: namespace default */
+	uint8_t pmtudisc;
+	uint8_t mc_ttl;
+	uint32_t inet_flags;	/* INF_* */
+	bool bind_addr_locked, bind_port_locked;	/* SOCK_BINDADDR_LOCK etc. */
+	struct sock *hnext;	/* port table chain */
+};
+
+static inline struct sock *sk_from(void *obj) { return obj; }
+
+/* ---- descriptors ---- */
+/* sock_fd_lookup - the socket for fd, locked (its namespace lock taken) and referenced; NULL if fd is not ours. */
+struct sock *sock_get_locked(int fd);
+/* sock_put_unlock - drop the reference from sock_get_locked and unlock. */
+void sock_put_unlock(struct sock *sk);
+int sock_ns_init(struct netns *ns);
+
+/* ---- buffers and waiting ---- */
+/* sk_wake - wake waiters whose events intersect ev (lock held). */
+void sk_wake(struct sock *sk, uint32_t ev);
+/*
+ * sk_wait - block until woken, the timeout passes or a signal comes
+ * (lock held on entry and on return; dropped while asleep).  *timeo_ns is
+ * the time left (-1: forever) and is updated.  Mirrors sk_wait_event: a
+ * signal gives -ERESTARTSYS semantics for an infinite timeout (restarted if
+ * the handler has SA_RESTART) and -EINTR for a finite one (sock_intr_errno).
+ * Return: 0 when woken or spuriously, -EAGAIN when the time is up, -EINTR.
+ */
+int sk_wait(struct sock *sk, uint32_t events, int64_t *timeo_ns);
+/* sk_queue_rcv - charge and queue a received packet, or drop (counts drops); consumes pk. Return: 0, -ENOBUFS/-ENOMEM. */
+int sk_queue_rcv(struct sock *sk, struct pkt *pk);
+/* sk_report_error - set sk_err and wake everyone (sk_error_report). */
+void sk_report_error(struct sock *sk, int err);
+/* sk_sock_error - take and clear sk_err (sock_error). Return: -err or 0. */
+static inline int sk_sock_error(struct sock *sk)
+{
+	int e = sk->err;
+	sk->err = 0;
+	return -e;
+}
+
+/* ---- copying payload ---- */
+/* sk_copy_from_iov - copy len bytes from the message's iov starting at byte off. Return: 0, -EFAULT. */
+int sk_copy_from_iov(const struct sk_msg *m, size_t off, void *dst, size_t len);
+/* sk_copy_to_iov - copy a packet range into the message's iov. Return: 0, -EFAULT. */
+int sk_copy_pkt_to_iov(const struct sk_msg *m, const struct pkt *pk, size_t off, size_t len);
+/* sk_put_cmsg - append a control message to the caller's buffer (put_cmsg). Return: 0, -EFAULT. */
+int sk_put_cmsg(struct sk_msg *m, int level, int type, const void *data, size_t len);
+/* sk_recv_timestamps - SO_TIMESTAMP/SO_TIMESTAMPNS cmsgs for pk (sock_recv_timestamp). */
+void sk_recv_timestamps(struct sock *sk, struct sk_msg *m, const struct pkt *pk);
+/* sk_put_name - copy a source address to the caller's msg_name (move_addr_to_user). */
+int sk_put_name(struct sk_msg *m, const void *addr, socklen_t len);
+
+/* ---- generic SOL_SOCKET options ---- */
+int sock_setsockopt(struct sock *sk, int name, const void *val, socklen_t len);
+int sock_getsockopt(struct sock *sk, int name, void *val, socklen_t *len);
+/* sock_cmsg_send - SOL_SOCKET cmsgs on send (SO_MARK, SO_PRIORITY, SCM_*). Return: 0, -EINVAL. */
+struct sockcm {
+	uint32_t mark;
+	int priority;
+	uint64_t txtime;
+};
+int sock_cmsg_send(struct sock *sk, const struct cmsghdr *c, struct sockcm *cm);
+
+/* Timeouts as the kernel stores them: a timeval rounded up to jiffies (HZ). */
+#define USOCK_HZ 1000
+int64_t sock_timeo_from_tv(long sec, long usec);
+
+/* the families' create functions */
+int udp_create(struct netns *ns, struct sock **out, int type, int protocol);
+
+#endif
