@@ -94,7 +94,7 @@ fuzz-short:
 	@scripts/fuzz-short
 
 bench: deps $(BUILD)/bench/bench
-	$(BUILD)/bench/bench
+	$(BUILD)/bench/bench $(BENCH_ARGS)
 
 clean:
 	rm -rf build

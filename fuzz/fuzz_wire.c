@@ -1,3 +1,4 @@
+/* FUZZ_WIRE_ONLY: built with src/wire only */
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz_wire.c - libFuzzer target for every wire parser

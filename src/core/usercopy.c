@@ -38,8 +38,12 @@
  *
  * Limits: whoever installs a SIGSEGV/SIGBUS handler after usercopy_init
  * replaces ours (guarded copies then fault into that handler); the
- * LD_PRELOAD shim is the place to keep ours first.  ASan installs its
- * handler before main, so ours lands on top of it and chains to it.
+ * LD_PRELOAD shim is the place to keep ours first.  A thread that has
+ * SIGSEGV or SIGBUS blocked cannot recover at all: the kernel's
+ * force_sig_info_to_task unblocks a synchronous fault and resets it to
+ * SIG_DFL, killing the process (the shim has to keep these two out of any
+ * mask the program sets).  ASan installs its handler before main, so ours
+ * lands on top of it and chains to it.
  */
 #include <errno.h>
 #include <pthread.h>

@@ -34,6 +34,8 @@ int ip4_output(struct netns *ns, struct pkt *pk, const struct rt4_result *rt, ui
 {
 	struct netdev *dev = rt->dev;
 	unsigned mtu = rt->rt && rt->rt->mtu ? rt->rt->mtu : dev->mtu;
+	if (mtu > 0xffff)
+		mtu = 0xffff; /* IP_MAX_MTU */
 	size_t tot = pk->tot_len + IPV4_HLEN;
 	if (tot > 0xffff) {
 		pkt_free(pk);

@@ -482,11 +482,12 @@ static ssize_t recvmsg_user(struct sock *sk, struct msghdr *umsg, int flags, str
 		if (room && copy_to_user(um.msg_name, &m.addr, room))
 			return -EFAULT;
 	}
-	socklen_t nl = um.msg_name ? m.addrlen : 0;
 	int mf = m.msg_flags & ~MSG_CMSG_CLOEXEC;
 	size_t cl = m.control_used;
-	if (copy_to_user(&umsg->msg_namelen, &nl, sizeof(nl)) ||
-	    copy_to_user(&umsg->msg_flags, &mf, sizeof(mf)) ||
+	/* msg_namelen is written only with msg_name (move_addr_to_user) */
+	if (um.msg_name && copy_to_user(&umsg->msg_namelen, &m.addrlen, sizeof(m.addrlen)))
+		return -EFAULT;
+	if (copy_to_user(&umsg->msg_flags, &mf, sizeof(mf)) ||
 	    copy_to_user(&umsg->msg_controllen, &cl, sizeof(cl)))
 		return -EFAULT;
 	return len;
@@ -539,6 +540,9 @@ ssize_t usock_read(int fd, void *buf, size_t len)
 {
 	if (!sock_fd_is_ours(fd))
 		return read(fd, buf, len);
+	/* sock_read_iter: "Match SYS5 behaviour", nothing is consumed */
+	if (len == 0)
+		return 0;
 	return usock_recvfrom(fd, buf, len, 0, NULL, NULL);
 }
 
@@ -558,7 +562,8 @@ ssize_t usock_readv(int fd, const struct iovec *iov, int iovcnt)
 	else if ((r = import_iov(iov, (size_t)iovcnt, s->iov, &m.len)) == 0) {
 		m.iov = s->iov;
 		m.iovlen = (size_t)iovcnt;
-		r = do_recvmsg(sk, &m, 0);
+		/* sock_read_iter: an empty read consumes nothing */
+		r = m.len ? do_recvmsg(sk, &m, 0) : 0;
 	}
 	if (r == -EMSGSIZE)
 		r = -EINVAL;

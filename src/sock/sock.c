@@ -546,8 +546,10 @@ int sock_setsockopt(struct sock *sk, int name, const void *val, socklen_t len)
 		if (len < sizeof(l))
 			return -EINVAL;
 		memcpy(&l, val, sizeof(l));
+		/* turning lingering off leaves the old time in place */
 		set_flag(sk, SKF_LINGER, l.l_onoff);
-		sk->linger_secs = l.l_linger;
+		if (l.l_onoff)
+			sk->linger_secs = l.l_linger;
 		return 0;
 	}
 	if (len < sizeof(int))

@@ -312,16 +312,13 @@ static int udp_shutdown(struct sock *sk, int how)
 
 static int get_int(const void *val, socklen_t len, int *out)
 {
-	/* do_ip_setsockopt: an int, or a single byte for the byte-sized options */
-	if (len >= sizeof(int)) {
+	/* do_ip_setsockopt: an int, else a single byte, else 0 (optlen 0) */
+	*out = 0;
+	if (len >= sizeof(int))
 		memcpy(out, val, sizeof(int));
-		return 0;
-	}
-	if (len >= 1) {
+	else if (len >= 1)
 		*out = *(const uint8_t *)val;
-		return 0;
-	}
-	return -EINVAL;
+	return 0;
 }
 
 static int udp_setsockopt(struct sock *sk, int level, int name, const void *val, socklen_t len)
@@ -365,6 +362,7 @@ static int udp_setsockopt(struct sock *sk, int level, int name, const void *val,
 	case IP_TRANSPARENT:
 	case IP_RECVOPTS:
 	case IP_RETOPTS:
+	case IP_RECVORIGDSTADDR:
 	case IP_BIND_ADDRESS_NO_PORT:
 	case IP_TOS:
 	case IP_TTL:
@@ -397,6 +395,7 @@ static int udp_setsockopt(struct sock *sk, int level, int name, const void *val,
 		break;
 	case IP_RECVOPTS: f = INF_RECVOPTS; break;
 	case IP_RETOPTS: f = INF_RETOPTS; break;
+	case IP_RECVORIGDSTADDR: f = INF_ORIGDSTADDR; break;
 	case IP_BIND_ADDRESS_NO_PORT: f = INF_BIND_NO_PORT; break;
 	case IP_TOS:
 		/* __ip_sock_set_tos keeps the ECN bits out for stream sockets only */
@@ -404,7 +403,8 @@ static int udp_setsockopt(struct sock *sk, int level, int name, const void *val,
 		sk->priority = 0;
 		return 0;
 	case IP_TTL:
-		if (len < 1)
+		/* one byte or a whole int (measured: optlen 0 and 2 are EINVAL) */
+		if (len != 1 && len < sizeof(int))
 			return -EINVAL;
 		if (v != -1 && (v < 1 || v > 255))
 			return -EINVAL;
@@ -465,6 +465,7 @@ static int udp_getsockopt(struct sock *sk, int level, int name, void *val, sockl
 	case IP_TRANSPARENT: v = !!(sk->inet_flags & INF_TRANSPARENT); break;
 	case IP_RECVOPTS: v = !!(sk->inet_flags & INF_RECVOPTS); break;
 	case IP_RETOPTS: v = !!(sk->inet_flags & INF_RETOPTS); break;
+	case IP_RECVORIGDSTADDR: v = !!(sk->inet_flags & INF_ORIGDSTADDR); break;
 	case IP_BIND_ADDRESS_NO_PORT: v = !!(sk->inet_flags & INF_BIND_NO_PORT); break;
 	case IP_TOS: v = sk->tos; break;
 	case IP_TTL: v = up->uc_ttl == -1 ? sk->ns->sys.ip_default_ttl : up->uc_ttl; break;
@@ -479,6 +480,8 @@ static int udp_getsockopt(struct sock *sk, int level, int name, void *val, sockl
 		if (ip4_route_output(sk->ns, sk->daddr, sk->saddr, sk->bound_dev_if, 0, &rt))
 			return -ENOTCONN;
 		v = (int)(rt.rt && rt.rt->mtu ? rt.rt->mtu : rt.dev->mtu);
+		if (v > 0xffff)
+			v = 0xffff; /* ipv4_mtu caps at IP_MAX_MTU: lo says 65535 */
 		break;
 	}
 	default:

@@ -7,8 +7,8 @@
  * __udp4_lib_lookup does (a socket bound to the exact address beats a
  * wildcard one; among them the best compute_score; SO_REUSEPORT groups pick
  * one member by flow hash), and queued if the socket's receive memory
- * allows (__udp_enqueue_schedule_skb: a datagram is taken while the memory
- * already queued is at most SO_RCVBUF, so one datagram always fits).
+ * allows (__udp_enqueue_schedule_skb: a datagram is taken if it fits in
+ * SO_RCVBUF with what is queued, or if nothing is queued).
  * Broadcasts go to every matching socket; a unicast datagram nobody wants
  * gets ICMP port unreachable.  Memory is released as udp_rmem_release does:
  * lazily, in steps of a quarter of the buffer while the reader still has
@@ -107,7 +107,8 @@ static void udp_queue_rcv(struct sock *sk, struct pkt *pk)
 {
 	uint32_t rmem = sk->rmem, size = pk->meta.truesize;
 	unsigned rcvbuf = (unsigned)sk->rcvbuf;
-	if (rmem + size > rcvbuf && (rcvbuf > (unsigned)(INT32_MAX >> 1) || rmem > rcvbuf)) {
+	/* over the buffer: dropped, unless nothing is queued (one always fits) */
+	if (rmem + size > rcvbuf && (rcvbuf > (unsigned)(INT32_MAX >> 1) || rmem > 0)) {
 		sk->drops++;
 		pkt_free(pk);
 		return;
@@ -283,6 +284,11 @@ static void ip_cmsgs(struct sock *sk, struct sk_msg *m, const struct pkt *pk)
 		uint8_t tos = pk->meta.tos;
 		sk_put_cmsg(m, SOL_IP, IP_TOS, &tos, 1);
 	}
+	if (sk->inet_flags & INF_ORIGDSTADDR) {
+		struct sockaddr_in o = {.sin_family = AF_INET, .sin_port = pk->meta.dport};
+		o.sin_addr.s_addr = pk->meta.daddr;
+		sk_put_cmsg(m, SOL_IP, IP_ORIGDSTADDR, &o, sizeof(o));
+	}
 }
 
 ssize_t udp_recvmsg(struct sock *sk, struct sk_msg *m, int flags)
@@ -335,7 +341,7 @@ ssize_t udp_recvmsg(struct sock *sk, struct sk_msg *m, int flags)
 	sin->sin_port = pk->meta.sport;
 	sin->sin_addr.s_addr = pk->meta.saddr;
 	m->addrlen = sizeof(*sin);
-	if (sk->inet_flags & (INF_PKTINFO | INF_RECVTTL | INF_RECVTOS))
+	if (sk->inet_flags & (INF_PKTINFO | INF_RECVTTL | INF_RECVTOS | INF_ORIGDSTADDR))
 		ip_cmsgs(sk, m, pk);
 	ssize_t ret = (flags & MSG_TRUNC) ? (ssize_t)ulen : (ssize_t)copied;
 	if (!peek)

@@ -37,7 +37,7 @@ int udp_autobind(struct sock *sk);
 /* Sizes the kernel's allocator gives an skb (x86_64, 6.x): see udp_truesize. */
 #define SKB_SHINFO 320
 #define SKB_STRUCT 256
-#define SKB_SMALL_HEAD 640
+#define SKB_SMALL_HEAD 576	/* SKB_SMALL_HEAD_CACHE_SIZE: 832 charged up to 197 bytes */
 #define SKB_MAX_ALLOC (16384 - SKB_SHINFO)
 #define LL_RESERVE 16	/* LL_RESERVED_SPACE of an Ethernet-headed device */
 

@@ -92,7 +92,8 @@ CONFORMANCE(send, send_flags0_is_write)
 	for (int i = 0; i < 2; i++) {
 		CONF_RET(conf_recv_wait(api, r, buf, sizeof(buf), 0, 1000, &from), 5);
 		cr_assert(memcmp(buf, "hello", 5) == 0);
-		cr_assert(from.sin_port == sa.sin_port && from.sin_addr.s_addr == sa.sin_addr.s_addr,
+		cr_assert(from.sin_port == sa.sin_port &&
+			  from.sin_addr.s_addr == sa.sin_addr.s_addr,
 			  "%s: datagram %d from the wrong address", api->name, i);
 	}
 	/* The two empty datagrams are datagrams too. */

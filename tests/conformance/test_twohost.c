@@ -52,7 +52,8 @@ static bool is_arp_request_from(const struct frame *f, const char *sender_ip, bo
 {
 	if (f->len < ETH_HLEN_ + 28 || get16(f->data + 12) != 0x0806)
 		return false;
-	if (get16(f->data + ETH_HLEN_ + 6) != 1 || !ip4_addr_is(f->data + ETH_HLEN_ + 14, sender_ip))
+	if (get16(f->data + ETH_HLEN_ + 6) != 1 ||
+	    !ip4_addr_is(f->data + ETH_HLEN_ + 14, sender_ip))
 		return false;
 	*unicast = memcmp(f->data, bcast_mac, 6) != 0;
 	return true;

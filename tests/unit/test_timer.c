@@ -72,7 +72,7 @@ static void tt_expect_log(const int *want, unsigned n)
 			     i, tt_log[i], want[i]);
 }
 
-TestSuite(timer, .init = tt_setup, .fini = tt_teardown);
+TestSuite(timer, .init = tt_setup, .fini = tt_teardown, .timeout = 60);
 
 Test(timer, fires_in_deadline_order)
 {

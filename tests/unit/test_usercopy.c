@@ -30,6 +30,9 @@
 #define UC_ASAN 0
 #endif
 
+/* A broken fixup can turn a fault into an endless retry: fail, don't hang. */
+TestSuite(usercopy, .timeout = 60);
+
 static size_t uc_page(void)
 {
 	return (size_t)sysconf(_SC_PAGESIZE);
@@ -515,8 +518,11 @@ Test(usercopy, program_handler_jumps_out_repeatedly)
 }
 
 /* Cost of a guarded copy next to memcpy: no system call may hide in it. */
-static double uc_ns_per(int (*fn)(void *, const void *, size_t), void *(*mc)(void *, const void *, size_t),
-			void *dst, const void *src, size_t n, long iters)
+typedef int (*uc_copy_fn)(void *, const void *, size_t);
+typedef void *(*uc_memcpy_fn)(void *, const void *, size_t);
+
+static double uc_ns_per(uc_copy_fn fn, uc_memcpy_fn mc, void *dst, const void *src,
+			size_t n, long iters)
 {
 	struct timespec a, b;
 	double best = 1e30;
@@ -543,7 +549,7 @@ static double uc_ns_per(int (*fn)(void *, const void *, size_t), void *(*mc)(voi
 
 Test(usercopy, cost_next_to_memcpy)
 {
-	void *(*volatile mc)(void *, const void *, size_t) = memcpy;
+	volatile uc_memcpy_fn mc = memcpy;
 	static unsigned char src[65536], dst[65536];
 	double g64, m64, g64k, m64k;
 
