@@ -374,6 +374,44 @@ int pkt_pull(struct pkt *pk, size_t n)
 }
 
 /*
+ * pkt_may_pull - make the first n bytes of the packet contiguous in the head
+ * piece, as pskb_may_pull does: bytes are moved from the following pieces
+ * into the head's tailroom (never visible to other views of those pieces,
+ * whose own data pointers are untouched).  A reassembled datagram's head
+ * piece may hold only the IP header; the transport layer calls this before
+ * reading its own.
+ * Return: 0, -EINVAL if the packet is shorter than n, -ENOBUFS if the head
+ * piece lacks the room (a view head).
+ */
+int pkt_may_pull(struct pkt *pk, size_t n)
+{
+	if (pkt_likely(n <= pk->len))
+		return 0;
+	if (n > pk->tot_len)
+		return -EINVAL;
+	size_t need = n - pk->len;
+	if (!pk->cap || (size_t)(pk->buf + pk->cap - (pk->data + pk->len)) < need)
+		return -ENOBUFS;
+	uint8_t *dst = pk->data + pk->len;
+	while (need) {
+		struct pkt *f = pk->frag;
+		size_t take = f->len < need ? f->len : need;
+		memcpy(dst, f->data, take);
+		dst += take;
+		pk->len += take;
+		need -= take;
+		f->data += take;
+		f->len -= take;
+		if (!f->len) {
+			pk->frag = f->frag;
+			f->frag = NULL;
+			piece_put(f);
+		}
+	}
+	return 0;
+}
+
+/*
  * pkt_put - extend the packet's tail by n bytes.  The bytes go at the end of
  * the last piece, which for a single-piece packet is the head piece; this
  * keeps pkt_put in step with pkt_tailroom and never puts bytes in the middle

@@ -99,6 +99,25 @@ struct pkt *pkt_alloc(struct pkt_pools *p, size_t len);
 struct pkt *pkt_alloc_class(struct pkt_pools *p, int c, size_t hr);
 /* pkt_free - drop one reference on the chain head (NULL is ignored). */
 void pkt_free(struct pkt *pk);
+/*
+ * pkt_kernel_truesize - what the Linux kernel (x86_64, 6.x) charges a socket
+ * for a linear skb of 'size' bytes (__alloc_skb): the head rounded to a
+ * cache line plus skb_shared_info, from the 576-byte small-head cache or the
+ * next power-of-two kmalloc size, plus the sk_buff itself.  usock charges
+ * the same, so buffer limits bite at the same datagram as on Linux.
+ */
+static inline uint32_t pkt_kernel_truesize(uint32_t size)
+{
+	uint32_t obj = ((size + 63u) & ~63u) + 320u;
+	uint32_t k = 576u;
+	if (obj > k)
+		for (k = 1024u; k < obj; k <<= 1)
+			;
+	return k + 256u;
+}
+/* Bytes an IP sender allocates in front of a fragment: LL_RESERVED_SPACE + 15. */
+#define PKT_KERNEL_LL_EXTRA 31u
+
 /* pkt_orphan - run and clear the destructor now (skb_orphan). */
 static inline void pkt_orphan(struct pkt *pk)
 {
@@ -115,7 +134,9 @@ struct pkt *pkt_get(struct pkt *pk);
 uint8_t *pkt_push(struct pkt *pk, size_t n);
 /* pkt_pull - drop n bytes from the front of the packet (may free leading pieces). Return: 0, -EINVAL if short. */
 int pkt_pull(struct pkt *pk, size_t n);
-/* pkt_put - grow the head piece's tail by n bytes; return pointer to them, NULL if no room. */
+/* pkt_may_pull - the first n bytes contiguous in the head piece (pskb_may_pull). Return: 0, -EINVAL, -ENOBUFS. */
+int pkt_may_pull(struct pkt *pk, size_t n);
+/* pkt_put - grow the last piece's tail by n bytes; return pointer to them, NULL if no room. */
 uint8_t *pkt_put(struct pkt *pk, size_t n);
 /* pkt_trim - cut the packet to len bytes total (frees trailing pieces). Return: 0, -EINVAL. */
 int pkt_trim(struct pkt *pk, size_t len);
@@ -148,7 +169,8 @@ size_t pkt_copy_in(struct pkt *pk, size_t off, const void *src, size_t len);
  */
 const uint8_t *pkt_linear(const struct pkt *pk, size_t n);
 
-/* pkt_csum - Internet checksum partial sum (host-order 32-bit accumulator) over [off, off+len). */
+/* pkt_csum_partial - Internet checksum partial sum over [off, off+len), in memory order as
+ * wire/csum.h's csum_partial (odd-length pieces chained correctly). */
 uint32_t pkt_csum_partial(const struct pkt *pk, size_t off, size_t len, uint32_t sum);
 
 /* ---- simple FIFO queue of packets ---- */

@@ -153,8 +153,8 @@ static void icmp_error_rcv(struct netns *ns, struct pkt *pk, const struct icmp4_
 void icmp4_rcv(struct netns *ns, struct netdev *dev, struct pkt *pk)
 {
 	struct icmp4_repr ir;
-	const uint8_t *h = pkt_linear(pk, ICMP_HLEN);
-	if (!h || pk->tot_len < ICMP_HLEN) {
+	const uint8_t *h = pkt_may_pull(pk, ICMP_HLEN) ? NULL : pkt_linear(pk, ICMP_HLEN);
+	if (!h) {
 		pkt_free(pk);
 		return;
 	}

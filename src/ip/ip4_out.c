@@ -9,6 +9,7 @@
  * are fragmented when DF is clear, and MSG_CONFIRM confirms the neighbour.
  */
 #include <errno.h>
+#include <linux/if_packet.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -21,11 +22,28 @@ struct frag_ctx {
 	struct netns *ns;
 	struct netdev *dev;
 	uint32_t nexthop;
+	/* the sender's charge, handed on fragment by fragment */
+	void (*destructor)(struct pkt *pk);
+	void *owner;
+	uint32_t left;
 };
 
 static int frag_out(void *arg, struct pkt *frag)
 {
 	struct frag_ctx *c = arg;
+	if (c->destructor) {
+		/* each fragment is its own skb in the kernel, charged to the
+		 * socket until it leaves (ip_fragment's frag_list path) */
+		uint32_t share = pkt_kernel_truesize(frag->tot_len + PKT_KERNEL_LL_EXTRA);
+		const uint8_t *h = pkt_linear(frag, 20);
+		bool last = h && !(h[6] & 0x20); /* MF clear */
+		if (share > c->left || last)
+			share = c->left;
+		frag->meta.owner = c->owner;
+		frag->meta.destructor = c->destructor;
+		frag->meta.truesize = share;
+		c->left -= share;
+	}
 	return neigh_output(c->ns, c->dev, c->nexthop, frag);
 }
 
@@ -63,13 +81,32 @@ int ip4_output(struct netns *ns, struct pkt *pk, const struct rt4_result *rt, ui
 	ipv4_build(h, &r);
 	if (o->confirm)
 		neigh_confirm(ns, dev, rt->nexthop);
+	if (rt->type == RT_BROADCAST && !(dev->flags & IFF_LOOPBACK)) {
+		/* ip_mc_output: a broadcast is also delivered to this host */
+		struct pkt *c = pkt_clone_range(ns->pools, pk, 0, pk->tot_len, 0);
+		if (c) {
+			c->meta.destructor = NULL;
+			c->meta.csum_ok = 1;
+			c->meta.pkt_type = PACKET_LOOPBACK;
+			c->meta.ifindex = dev->ifindex;
+			netdev_rx_ip(dev, c);
+		}
+	}
 	if (tot > mtu) {
 		if (o->df_strict) {
 			pkt_free(pk);
 			return -EMSGSIZE;
 		}
-		struct frag_ctx c = {ns, dev, rt->nexthop};
-		return ip4_fragment(ns, pk, mtu, frag_out, &c);
+		struct frag_ctx c = {ns, dev, rt->nexthop, pk->meta.destructor, pk->meta.owner,
+				     pk->meta.truesize};
+		pk->meta.destructor = NULL;
+		int r = ip4_fragment(ns, pk, mtu, frag_out, &c);
+		if (c.destructor && c.left) {
+			/* fragments that never came to be: release their share */
+			struct pkt rest = {.meta = {.owner = c.owner, .truesize = c.left}};
+			c.destructor(&rest);
+		}
+		return r;
 	}
 	return neigh_output(ns, dev, rt->nexthop, pk);
 }

@@ -659,6 +659,8 @@ static int __neigh_event_send(struct netns *ns, struct neigh *n, struct pkt *pk)
 			while (n->qbytes + ts > p->unres_qlen_bytes &&
 			       (old = neigh_q_pop(n)) != NULL)
 				pkt_free(old);
+			/* the device it waits for, should it be reported unreachable */
+			pk->meta.ifindex = n->dev->ifindex;
 			neigh_q_push(n, pk);
 		}
 		rc = 1;
@@ -1092,7 +1094,8 @@ void neigh_dev_down(struct netns *ns, struct netdev *dev)
  * Return: 0; -EINVAL (no device, or a valid state without an address to
  * use); -ENOBUFS (table full).
  */
-int neigh_add(struct netns *ns, struct netdev *dev, uint32_t addr, const uint8_t mac[6], unsigned nud)
+int neigh_add(struct netns *ns, struct netdev *dev, uint32_t addr, const uint8_t mac[6],
+	      unsigned nud)
 {
 	struct neigh *n;
 	int err;

@@ -86,7 +86,7 @@ static void ifaddr_routes(struct netns *ns, struct netdev *dev, const struct in_
 	struct rt4 rl = {.dst = ifa->addr, .plen = 32, .type = RT_LOCAL, .scope = RT_SCOPE_HOST,
 			 .table = RT_TABLE_LOCAL, .proto = RT_PROTO_KERNEL, .prefsrc = ifa->addr,
 			 .ifindex = dev->ifindex};
-	struct rt4 routes[4];
+	struct rt4 routes[5];
 	int n = 0;
 	routes[n++] = rl;
 	if (ifa->prefixlen < 32) {
@@ -104,13 +104,23 @@ static void ifaddr_routes(struct netns *ns, struct netdev *dev, const struct in_
 					.ifindex = dev->ifindex};
 			routes[n++] = r;
 		}
-		if (ifa->bcast && ifa->prefixlen < 31) {
-			struct rt4 r = {.dst = ifa->bcast, .plen = 32, .type = RT_BROADCAST,
+		/* fib_add_ifaddr: the network's broadcast address always (lo
+		 * too: 127.255.255.255), and an explicit brd if it differs */
+		if (ifa->prefixlen < 31) {
+			struct rt4 r = {.dst = net | ~ifa->mask, .plen = 32, .type = RT_BROADCAST,
 					.scope = RT_SCOPE_LINK, .table = RT_TABLE_LOCAL,
 					.proto = RT_PROTO_KERNEL, .prefsrc = ifa->addr,
 					.ifindex = dev->ifindex};
 			routes[n++] = r;
 		}
+	}
+	if (ifa->bcast && ifa->bcast != 0xffffffffu &&
+	    (ifa->prefixlen >= 31 || ifa->bcast != ((ifa->addr & ifa->mask) | ~ifa->mask))) {
+		struct rt4 r = {.dst = ifa->bcast, .plen = 32, .type = RT_BROADCAST,
+				.scope = RT_SCOPE_LINK, .table = RT_TABLE_LOCAL,
+				.proto = RT_PROTO_KERNEL, .prefsrc = ifa->addr,
+				.ifindex = dev->ifindex};
+		routes[n++] = r;
 	}
 	for (int i = 0; i < n; i++) {
 		if (add) {
@@ -144,14 +154,8 @@ int ip4_addr_add(struct netns *ns, struct netdev *dev, uint32_t addr, int plen, 
 	ifa->addr = addr;
 	ifa->prefixlen = (uint8_t)plen;
 	ifa->mask = plen_mask(plen);
-	/* lo gets no broadcast; `ip addr add ... brd +` is what scripts ask
-	 * for elsewhere, and usock computes it the same way when bcast is 0. */
-	if (bcast)
-		ifa->bcast = bcast;
-	else if (!(dev->flags & IFF_LOOPBACK) && plen < 31)
-		ifa->bcast = addr | ~ifa->mask;
-	else
-		ifa->bcast = 0;
+	/* ifa_broadcast: only what was asked for (`brd`), as the kernel keeps it */
+	ifa->bcast = bcast;
 	if (dev->flags & IFF_UP)
 		ifaddr_routes(ns, dev, ifa, true);
 	return 0;
@@ -276,7 +280,9 @@ int ip4_route_output(struct netns *ns, uint32_t daddr, uint32_t saddr, int oif, 
 	memset(res, 0, sizeof(*res));
 	res->daddr = daddr;
 
-	if (saddr && !ip4_is_local(ns, saddr) && !is_multicast(saddr))
+	/* __ip_dev_find: any address of the local table (all of 127/8) */
+	if (saddr && (is_multicast(saddr) || is_lbcast(saddr) || is_zeronet(saddr) ||
+		      ip4_addr_type(ns, saddr) != RT_LOCAL))
 		return -EINVAL;
 	if (oif) {
 		dev_out = netns_dev_by_index(ns, oif);
@@ -335,8 +341,11 @@ int ip4_route_output(struct netns *ns, uint32_t daddr, uint32_t saddr, int oif, 
 		return -ENETUNREACH;
 	res->nexthop = r->gw ? r->gw : daddr;
 	res->src = saddr ? saddr : (r->prefsrc ? r->prefsrc : select_addr(ns, res->dev, res->nexthop));
-	/* __mkroute_output: the limited broadcast, and a route of type broadcast. */
+	/* __mkroute_output: the limited broadcast, and a route of type broadcast;
+	 * a broadcast has no gateway (fi = NULL): it goes to everyone on the link */
 	res->type = (is_lbcast(daddr) || r->type == RT_BROADCAST) ? RT_BROADCAST : RT_UNICAST;
+	if (res->type == RT_BROADCAST)
+		res->nexthop = daddr;
 	if (res->dev->flags & IFF_LOOPBACK)
 		res->type = res->type == RT_BROADCAST ? RT_BROADCAST : RT_LOCAL;
 	return 0;

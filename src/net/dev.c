@@ -50,11 +50,14 @@ void netdev_receive(struct netdev *dev, struct pkt *pk)
 		pkt_free(pk);
 		return;
 	}
+	bool looped = pk->meta.pkt_type == PACKET_LOOPBACK;
 	dev->rx_packets++;
 	dev->rx_bytes += pk->tot_len;
-	if (dev->pcap && dev->type != ARPHRD_LOOPBACK)
+	if (dev->pcap && dev->type != ARPHRD_LOOPBACK && !looped)
 		link_pcap_write(dev->pcap, pk, clock_realtime(&dev->ns->clock));
-	if (eh.dst[0] & 1) {
+	if (looped) {
+		pk->meta.pkt_type = PACKET_BROADCAST;
+	} else if (eh.dst[0] & 1) {
 		static const uint8_t bc[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 		pk->meta.pkt_type = memcmp(eh.dst, bc, 6) == 0 ? PACKET_BROADCAST : PACKET_MULTICAST;
 	} else if (dev->type == ARPHRD_LOOPBACK || memcmp(eh.dst, dev->hwaddr, 6) == 0) {

@@ -212,7 +212,10 @@ static int cmd_addr(struct netns *ns, char **tok, int n, char *out, size_t outle
 	const char *brd = opt(tok, n, "brd");
 	if (!brd)
 		brd = opt(tok, n, "broadcast");
-	if (brd && strcmp(brd, "+") != 0) {
+	if (brd && strcmp(brd, "+") == 0 && plen < 31) {
+		uint32_t m = plen ? htonl(~0u << (32 - plen)) : 0;
+		bcast = addr | ~m;
+	} else if (brd) {
 		struct in_addr b;
 		if (inet_pton(AF_INET, brd, &b) != 1)
 			return -EINVAL;

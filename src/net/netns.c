@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <net/if_arp.h>
 #include <net/if.h>
+#include <linux/if_packet.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -426,6 +427,22 @@ int netdev_xmit(struct netdev *dev, struct pkt *pk)
 	return dev->ops->xmit(dev, pk);
 }
 
+void netdev_rx_ip(struct netdev *dev, struct pkt *pk)
+{
+	/* as a frame with the broadcast address, marked so that it is neither
+	 * captured again nor classified by its (absent) Ethernet header */
+	uint8_t *e = pkt_push(pk, 14);
+	if (!e) {
+		pkt_free(pk);
+		return;
+	}
+	memset(e, 0xff, 12);
+	e[12] = 0x08;
+	e[13] = 0x00;
+	pk->meta.pkt_type = PACKET_LOOPBACK;
+	netdev_rx(dev, pk);
+}
+
 void netdev_rx(struct netdev *dev, struct pkt *pk)
 {
 	struct netns *ns = dev->ns;
@@ -624,8 +641,12 @@ struct netns *netns_create(const char *name, unsigned flags, int *err)
 	ns->worker_efd = -1;
 	clock_init(&ns->clock, flags & USOCK_NETNS_VIRTUAL_TIME);
 	if (flags & USOCK_NETNS_VIRTUAL_TIME) {
-		ns->rng[0] = 0x9e3779b97f4a7c15ull;
-		ns->rng[1] = 0xbf58476d1ce4e5b9ull;
+		/* reproducible, yet different per namespace name (MAC addresses!) */
+		uint64_t h = 0xcbf29ce484222325ull;
+		for (const char *c = name ? name : ""; *c; c++)
+			h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+		ns->rng[0] = 0x9e3779b97f4a7c15ull ^ h;
+		ns->rng[1] = 0xbf58476d1ce4e5b9ull + (h << 1);
 	} else if (getrandom(ns->rng, sizeof(ns->rng), 0) != sizeof(ns->rng) ||
 		   (ns->rng[0] | ns->rng[1]) == 0) {
 		ns->rng[0] = (uint64_t)clock_now(&ns->clock) | 1;

@@ -117,6 +117,8 @@ struct netdev *netns_dev_add(struct netns *ns, const char *name, const struct li
 
 /* netdev_xmit - put a frame on dev (pcap, counters, then ops->xmit); consumes pk. Return: 0/-errno. */
 int netdev_xmit(struct netdev *dev, struct pkt *pk);
+/* netdev_rx_ip - an IPv4 packet looped back to this host on dev (dev_loopback_xmit); consumes pk. */
+void netdev_rx_ip(struct netdev *dev, struct pkt *pk);
 /* netdev_rx - a frame arrived on dev (lock held); consumes pk. */
 void netdev_rx(struct netdev *dev, struct pkt *pk);
 /*

@@ -52,14 +52,14 @@ static int addr_from_user(const void *uaddr, socklen_t len, struct sockaddr_stor
 static int addr_to_user(const struct sockaddr_storage *k, socklen_t klen, void *uaddr,
 			socklen_t *ulen)
 {
-	socklen_t len;
+	int len; /* signed, as the kernel reads it: (socklen_t)-1 is EINVAL */
 	if (copy_from_user(&len, ulen, sizeof(len)))
 		return -EFAULT;
-	if (len > klen)
-		len = klen;
-	if ((int)len < 0)
+	if (len > (int)klen)
+		len = (int)klen;
+	if (len < 0)
 		return -EINVAL;
-	if (len && copy_to_user(uaddr, k, len))
+	if (len && copy_to_user(uaddr, k, (size_t)len))
 		return -EFAULT;
 	return copy_to_user(ulen, &klen, sizeof(klen));
 }
@@ -84,6 +84,11 @@ int usock_socket(int domain, int type, int protocol)
 	netns_lock(ns);
 	switch (domain) {
 	case AF_INET:
+		/* inet_create: outside 0..IPPROTO_MAX-1 is EINVAL */
+		if (protocol < 0 || protocol >= 263) {
+			r = -EINVAL;
+			break;
+		}
 		if (base == SOCK_DGRAM) {
 			r = udp_create(ns, &sk, type, protocol);
 			break;
@@ -270,11 +275,13 @@ static ssize_t sendmsg_user(struct sock *sk, const struct msghdr *umsg, int flag
 		return -EINVAL;
 	if (um.msg_namelen > sizeof(struct sockaddr_storage))
 		um.msg_namelen = sizeof(struct sockaddr_storage);
+	m.has_addr = false;
 	if (um.msg_name && um.msg_namelen) {
 		int r = addr_from_user(um.msg_name, um.msg_namelen, &m.addr);
 		if (r)
 			return r;
 		m.addrlen = um.msg_namelen;
+		m.has_addr = true;
 	}
 	if (um.msg_iovlen > UIO_MAXIOV)
 		return -EMSGSIZE;
@@ -349,6 +356,7 @@ ssize_t usock_sendto(int fd, const void *buf, size_t len, int flags, const struc
 	m.msg_flags = 0;
 	m.iov_off = 0;
 	ssize_t r = 0;
+	m.has_addr = dst != NULL;
 	if (dst) {
 		r = addr_from_user(dst, dstlen, &m.addr);
 		m.addrlen = dstlen;

@@ -84,7 +84,8 @@ struct wait_entry {
  */
 struct sk_msg {
 	struct sockaddr_storage addr;
-	socklen_t addrlen;	/* 0: no address given */
+	socklen_t addrlen;
+	bool has_addr;		/* a destination was given (sendto's may have length 0) */
 	const struct iovec *iov;
 	size_t iovlen;
 	size_t len;		/* sum of iov_len (checked against SSIZE_MAX) */

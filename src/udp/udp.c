@@ -172,7 +172,7 @@ static int udp_bind(struct sock *sk, const struct sockaddr *a, socklen_t len)
 	}
 	uint32_t addr = sin->sin_addr.s_addr;
 	int t = ip4_addr_type(sk->ns, addr);
-	bool local = ip4_is_local(sk->ns, addr);
+	bool local = t == RT_LOCAL;
 	bool mcast = (ntohl(addr) >> 28) == 0xe;
 	if (!(sk->inet_flags & (INF_FREEBIND | INF_TRANSPARENT)) && addr != htonl(INADDR_ANY) &&
 	    !local && !mcast && t != RT_BROADCAST)

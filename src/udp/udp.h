@@ -28,6 +28,7 @@ struct udp_sock {
 	bool pending;			/* a datagram is being built */
 	struct pkt *cork;		/* its payload so far (UDP header room in front) */
 	uint32_t cork_len;		/* payload bytes */
+	uint32_t cork_skb_len;		/* the kernel's current skb of the cork, IP header included */
 	uint32_t cork_daddr, cork_saddr;
 	uint16_t cork_dport;
 	struct rt4_result cork_rt;
@@ -62,7 +63,7 @@ ssize_t udp_sendmsg(struct sock *sk, struct sk_msg *m, int flags);
 ssize_t udp_recvmsg(struct sock *sk, struct sk_msg *m, int flags);
 void udp_flush_pending(struct sock *sk);
 int udp_push_pending(struct sock *sk);
-uint32_t udp_truesize(uint32_t payload);
+uint32_t udp_truesize(uint32_t payload, uint32_t mtu);
 uint32_t udp_first_packet_length(struct sock *sk);
 
 #endif

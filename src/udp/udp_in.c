@@ -150,7 +150,7 @@ static void udp_mcast_deliver(struct netns *ns, struct pkt *pk, uint16_t sport, 
 void udp_rcv(struct netns *ns, struct netdev *dev, struct pkt *pk)
 {
 	struct udp_repr ur;
-	const uint8_t *h = pkt_linear(pk, UDP_HLEN);
+	const uint8_t *h = pkt_may_pull(pk, UDP_HLEN) ? NULL : pkt_linear(pk, UDP_HLEN);
 	if (!h || udp_hdr_parse(h, pk->tot_len, &ur) < 0)
 		goto drop;
 	if (ur.len < pk->tot_len && pkt_trim(pk, ur.len))
@@ -161,8 +161,10 @@ void udp_rcv(struct netns *ns, struct netdev *dev, struct pkt *pk)
 		if (udp_hdr_csum_check(&ur, psum, sum, AF_INET) < 0)
 			goto drop;
 	}
+	/* a datagram copied in from another namespace carries no charge: the
+	 * kernel would have charged the sender's skb, which is what lo gives */
 	if (!pk->meta.truesize)
-		pk->meta.truesize = udp_truesize(ur.len - UDP_HLEN);
+		pk->meta.truesize = udp_truesize(ur.len - UDP_HLEN, 0xffff);
 	pk->meta.sport = ur.sport;
 	pk->meta.dport = ur.dport;
 	if (pk->meta.pkt_type == PACKET_BROADCAST || pk->meta.pkt_type == PACKET_MULTICAST) {

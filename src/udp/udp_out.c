@@ -34,42 +34,30 @@
 
 int udp_autobind(struct sock *sk);
 
-/* Sizes the kernel's allocator gives an skb (x86_64, 6.x): see udp_truesize. */
-#define SKB_SHINFO 320
-#define SKB_STRUCT 256
-#define SKB_SMALL_HEAD 576	/* SKB_SMALL_HEAD_CACHE_SIZE: 832 charged up to 197 bytes */
-#define SKB_MAX_ALLOC (16384 - SKB_SHINFO)
-#define LL_RESERVE 16	/* LL_RESERVED_SPACE of an Ethernet-headed device */
-
-static uint32_t kmalloc_roundup(uint32_t n)
-{
-	if (n <= SKB_SMALL_HEAD)
-		return SKB_SMALL_HEAD; /* skb_small_head_cache */
-	uint32_t r = 1024;
-	while (r < n)
-		r <<= 1;
-	return r;
-}
-
-/* skb truesize of a linear head holding 'size' bytes (__alloc_skb). */
-static uint32_t head_truesize(uint32_t size)
-{
-	uint32_t obj = ((size + 63) & ~63u) + SKB_SHINFO;
-	return kmalloc_roundup(obj) + SKB_STRUCT;
-}
+#define SKB_MAX_ALLOC (16384u - 320u)
 
 /*
  * udp_truesize - what the kernel charges for a datagram of 'payload' bytes
- * sent in one call: __ip_append_data allocates a linear skb of
- * hh_len + 15 + 20 + 8 + payload while that stays under SKB_MAX_ALLOC, and
- * otherwise a small head plus page fragments charged byte for byte.
+ * sent in one call over a path of 'mtu' (__ip_append_data): one linear skb
+ * per fragment of at most the MTU, each of LL space + 15 + its IP length;
+ * over lo (no fragments) a datagram too big for one linear skb is a small
+ * head plus page fragments charged byte for byte.
  */
-uint32_t udp_truesize(uint32_t payload)
+uint32_t udp_truesize(uint32_t payload, uint32_t mtu)
 {
-	uint32_t fraglen = payload + 8 + 20;
-	if (fraglen + LL_RESERVE + 15 < SKB_MAX_ALLOC)
-		return head_truesize(fraglen + LL_RESERVE + 15);
-	return head_truesize(28 + LL_RESERVE + 15) + payload;
+	uint32_t len = payload + 8u;	/* what follows the IP header */
+	if (len + 20u <= mtu) {
+		if (len + 20u + PKT_KERNEL_LL_EXTRA < SKB_MAX_ALLOC)
+			return pkt_kernel_truesize(len + 20u + PKT_KERNEL_LL_EXTRA);
+		return pkt_kernel_truesize(28u + PKT_KERNEL_LL_EXTRA) + payload;
+	}
+	uint32_t per = (mtu - 20u) & ~7u, sum = 0;
+	while (len) {
+		uint32_t d = len < per ? len : per;
+		sum += pkt_kernel_truesize(d + 20u + PKT_KERNEL_LL_EXTRA);
+		len -= d;
+	}
+	return sum;
 }
 
 static void udp_wfree(struct pkt *pk)
@@ -293,37 +281,94 @@ int udp_push_pending(struct sock *sk)
 			    &o);
 }
 
+/*
+ * cork_charge - the write memory __ip_append_data charges for appending
+ * 'length' bytes (the UDP header included on the first call) to the corked
+ * datagram, skb by skb: the current skb grows up to the MTU (in page
+ * fragments, charged byte for byte); past it a new skb of one fragment is
+ * allocated, the first with sock_alloc_send_skb (waits, or EAGAIN), later
+ * ones refused with ENOBUFS once the socket holds twice SO_SNDBUF.
+ * Return: 0 with the charge added to sk->wmem and *added, or -errno with
+ * what was allocated before the failure still charged (as the kernel does).
+ */
+static int cork_charge(struct sock *sk, uint32_t length, bool first, uint32_t mtu, int flags,
+		       uint32_t *added)
+{
+	struct udp_sock *up = udp_sk(sk);
+	const uint32_t fraghdr = 20;
+	uint32_t maxfraglen = ((mtu - fraghdr) & ~7u) + fraghdr;
+	uint32_t transhdr = first ? 8u : 0u;
+	uint32_t delta = 0;
+	int err = 0;
+	*added = 0;
+	if (first) {
+		err = wait_for_wmem(sk, flags);
+		if (err)
+			return err;
+		up->cork_skb_len = 0;
+	}
+	while (length) {
+		int64_t copy = up->cork_skb_len ? (int64_t)mtu - up->cork_skb_len : 0;
+		if (copy < length)
+			copy = up->cork_skb_len ? (int64_t)maxfraglen - up->cork_skb_len : 0;
+		if (copy <= 0) {
+			uint32_t datalen = length;
+			if (datalen > mtu - fraghdr)
+				datalen = maxfraglen - fraghdr;
+			uint32_t fraglen = datalen + fraghdr, ts;
+			if (fraglen + PKT_KERNEL_LL_EXTRA < SKB_MAX_ALLOC)
+				ts = pkt_kernel_truesize(fraglen + PKT_KERNEL_LL_EXTRA);
+			else
+				ts = pkt_kernel_truesize(fraghdr + transhdr + PKT_KERNEL_LL_EXTRA) +
+				     (datalen - transhdr);
+			if (!transhdr && sk->wmem + 1u + delta > 2u * (uint32_t)sk->sndbuf) {
+				err = -ENOBUFS;
+				break;
+			}
+			delta += ts;
+			up->cork_skb_len = fraglen;
+			length -= datalen;
+			transhdr = 0;
+			continue;
+		}
+		if (copy > length)
+			copy = length;
+		delta += (uint32_t)copy;
+		up->cork_skb_len += (uint32_t)copy;
+		length -= (uint32_t)copy;
+	}
+	sk->wmem += delta;
+	*added = delta;
+	return err;
+}
+
 /* Grow the cork by len payload bytes from m (ip_append_data). */
 static int cork_append(struct sock *sk, struct sk_msg *m, size_t len, int flags, uint32_t mtu)
 {
 	struct udp_sock *up = udp_sk(sk);
 	struct netns *ns = sk->ns;
+	if (mtu > 0xffff)
+		mtu = 0xffff;
 	/* maxnonfragsize: 0xFFFF unless the socket forbids fragments */
 	uint32_t maxnonfrag = up->cork_opts.df_strict ? mtu : 0xffff;
 	if (up->cork_len + UDP_HLEN + len > maxnonfrag - 20)
 		return -EMSGSIZE;
-	size_t done = 0;
-	if (!up->cork) {
-		int r = wait_for_wmem(sk, flags);
-		if (r)
-			return r;
-		size_t first = len < PKT_CLASS_LARGE - PKT_HEADROOM ? len : PKT_CLASS_LARGE - PKT_HEADROOM;
-		struct pkt *pk = pkt_alloc(ns->pools, first ? first : 1);
+	bool first = !up->cork;
+	if (first) {
+		size_t room = len < PKT_CLASS_LARGE - PKT_HEADROOM ? len : PKT_CLASS_LARGE - PKT_HEADROOM;
+		struct pkt *pk = pkt_alloc(ns->pools, room ? room : 1);
 		if (!pk)
 			return -ENOBUFS;
-		pk->meta.truesize = udp_truesize((uint32_t)len);
 		pk->meta.owner = sk;
 		pk->meta.destructor = udp_wfree;
-		sk->wmem += pk->meta.truesize;
 		up->cork = pk;
-	} else {
-		/* appended bytes land in page fragments charged byte for byte;
-		 * a further buffer is refused past twice SO_SNDBUF */
-		if ((int)(sk->wmem + 1 + len) > 2 * sk->sndbuf)
-			return -ENOBUFS;
-		sk->wmem += (uint32_t)len;
-		up->cork->meta.truesize += (uint32_t)len;
 	}
+	uint32_t added;
+	int r = cork_charge(sk, (uint32_t)len + (first ? UDP_HLEN : 0), first, mtu, flags, &added);
+	up->cork->meta.truesize += added;
+	if (r)
+		return r;
+	size_t done = 0;
 	while (done < len) {
 		struct pkt *last = up->cork;
 		while (last->frag)
@@ -378,7 +423,7 @@ ssize_t udp_sendmsg(struct sock *sk, struct sk_msg *m, int flags)
 	uint32_t daddr;
 	uint16_t dport;
 	bool connected = false;
-	if (m->addrlen) {
+	if (m->has_addr) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)&m->addr;
 		if (m->addrlen < sizeof(*sin))
 			return -EINVAL;
@@ -447,7 +492,7 @@ ssize_t udp_sendmsg(struct sock *sk, struct sk_msg *m, int flags)
 			pkt_free(pk);
 			return -EFAULT;
 		}
-		pk->meta.truesize = udp_truesize((uint32_t)len);
+		pk->meta.truesize = udp_truesize((uint32_t)len, mtu < 0xffff ? mtu : 0xffff);
 		pk->meta.owner = sk;
 		pk->meta.destructor = udp_wfree;
 		pk->meta.mark = ipc.cm.mark ? ipc.cm.mark : sk->mark;
