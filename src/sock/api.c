@@ -15,6 +15,8 @@
 #include <linux/sockios.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -37,6 +39,14 @@ static inline bool access_ok(const void *p, size_t n)
 	uintptr_t a = (uintptr_t)p;
 	return n <= USER_END && a <= USER_END - n;
 }
+
+/*
+ * Addresses inside the caller's arrays, computed as integers: the caller's
+ * pointer may be NULL or wild, and only the guarded copies touch it.
+ */
+#define UPTR(base, i, field)                                                                     \
+	((__typeof__(&(base)[0].field))((uintptr_t)(base) + (size_t)(i) * sizeof((base)[0]) +      \
+					 offsetof(__typeof__((base)[0]), field)))
 
 /* move_addr_to_kernel */
 static int addr_from_user(const void *uaddr, socklen_t len, struct sockaddr_storage *k)
@@ -390,12 +400,12 @@ int usock_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 	ssize_t err = 0;
 	while (n < vlen) {
 		int f = flags | (n < vlen - 1 ? MSG_BATCH : 0);
-		err = sendmsg_user(sk, &vec[n].msg_hdr, f & ~MSG_BATCH, s->iov, s->ctl,
+		err = sendmsg_user(sk, UPTR(vec, n, msg_hdr), f & ~MSG_BATCH, s->iov, s->ctl,
 				   scratch_ctl);
 		if (err < 0)
 			break;
 		unsigned int sent = (unsigned int)err;
-		err = copy_to_user(&vec[n].msg_len, &sent, sizeof(sent));
+		err = copy_to_user(UPTR(vec, n, msg_len), &sent, sizeof(sent));
 		if (err)
 			break;
 		n++;
@@ -493,10 +503,10 @@ static ssize_t recvmsg_user(struct sock *sk, struct msghdr *umsg, int flags, str
 	int mf = m.msg_flags & ~MSG_CMSG_CLOEXEC;
 	size_t cl = m.control_used;
 	/* msg_namelen is written only with msg_name (move_addr_to_user) */
-	if (um.msg_name && copy_to_user(&umsg->msg_namelen, &m.addrlen, sizeof(m.addrlen)))
+	if (um.msg_name && copy_to_user(UPTR(umsg, 0, msg_namelen), &m.addrlen, sizeof(m.addrlen)))
 		return -EFAULT;
-	if (copy_to_user(&umsg->msg_flags, &mf, sizeof(mf)) ||
-	    copy_to_user(&umsg->msg_controllen, &cl, sizeof(cl)))
+	if (copy_to_user(UPTR(umsg, 0, msg_flags), &mf, sizeof(mf)) ||
+	    copy_to_user(UPTR(umsg, 0, msg_controllen), &cl, sizeof(cl)))
 		return -EFAULT;
 	return len;
 }
@@ -617,11 +627,11 @@ int usock_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 		return (int)usock_ret(err);
 	}
 	while ((unsigned)datagrams < vlen) {
-		err = recvmsg_user(sk, &vec[datagrams].msg_hdr, flags & ~MSG_WAITFORONE, s->iov);
+		err = recvmsg_user(sk, UPTR(vec, datagrams, msg_hdr), flags & ~MSG_WAITFORONE, s->iov);
 		if (err < 0)
 			break;
 		unsigned int got = (unsigned int)err;
-		err = copy_to_user(&vec[datagrams].msg_len, &got, sizeof(got));
+		err = copy_to_user(UPTR(vec, datagrams, msg_len), &got, sizeof(got));
 		if (err)
 			break;
 		datagrams++;

@@ -15,6 +15,8 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -177,11 +179,14 @@ int usock_poll(struct pollfd *ufds, nfds_t nfds, int timeout)
 	}
 out:
 	if (ret >= 0) {
-		for (nfds_t i = 0; i < nfds; i++)
-			if (copy_to_user(&ufds[i].revents, &fds[i].revents, sizeof(short))) {
+		for (nfds_t i = 0; i < nfds; i++) {
+			short *dst = (short *)((uintptr_t)ufds + i * sizeof(*ufds) +
+					       offsetof(struct pollfd, revents));
+			if (copy_to_user(dst, &fds[i].revents, sizeof(short))) {
 				ret = -EFAULT;
 				break;
 			}
+		}
 	}
 	if (kfds != stack_fds) {
 		free(kfds);
