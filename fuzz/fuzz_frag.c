@@ -22,11 +22,16 @@
  * MF and offset clear, length).  After each input every queue is expired
  * and the pools must be full and the table empty: a leak aborts.
  *
- * The namespace is built by hand around what ip4_frag.c uses, so the target
- * needs no other layer.  While the real icmp4_send is not linked in, a weak
- * double checks that every ICMP quotes an offset-0 fragment.
+ * The namespace is a real one (virtual time) with the whole library linked
+ * in, so an expired queue goes through the real icmp4_send: a sink device
+ * with a permanent neighbour takes what leaves, and every frame must be an
+ * ICMP time exceeded (reassembly) quoting an offset-0 fragment, as
+ * ip_expire sends.  Its packet pools are swapped for small ones so that
+ * exhaustion paths run too.
  */
 #include <arpa/inet.h>
+#include <net/if_arp.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,62 +44,77 @@
 #include "core/timer.h"
 #include "ip/ip4.h"
 #include "link/link.h"
-#include "net/netns.h"
+#include "net/netns_internal.h"
+#include "usock.h"
 #include "wire/csum.h"
+#include "wire/eth.h"
+#include "wire/icmp.h"
 #include "wire/ipv4.h"
 
-#define FZ_IFINDEX 2
 #define FZ_MAX_SPLIT 1400	/* 65535 / 48 + 1: fragments of one split at mtu 68 */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct netns *ns;
-static struct netdev fdev;
+static struct netdev *fdev;
 static uint8_t dgbuf[65536];
 
-static void fz_icmp4_send_double(struct netns *n, const struct pkt *orig, uint8_t type,
-				 uint8_t code, uint32_t info)
+/*
+ * The sink: only ICMP time exceeded (fragment reassembly) may leave, and it
+ * quotes the first fragment (offset 0, ours), as ip_expire does.
+ */
+static int fz_xmit(struct netdev *d, struct pkt *pk)
 {
-	const uint8_t *h = pkt_linear(orig, IPV4_HLEN);
+	uint8_t f[ETH_HLEN + IPV4_MAX_HLEN + ICMP_HLEN + IPV4_HLEN];
+	size_t n = pkt_copy_out(pk, 0, f, sizeof(f));
+	const uint8_t *ip = f + ETH_HLEN, *ic, *q;
+	unsigned ihl;
 
-	(void)n;
-	(void)info;
-	/* only the first fragment is ever quoted, as ip_expire does */
-	if (!h || type != 11 || code != 1 || ((h[6] << 8 | h[7]) & IPV4_OFFSET))
+	(void)d;
+	pkt_free(pk);
+	if (n < ETH_HLEN + IPV4_HLEN || f[12] != 0x08 || f[13] != 0x00 || ip[9] != IPPROTO_ICMP)
+		abort();
+	ihl = (ip[0] & 0x0fu) * 4;
+	if (n < ETH_HLEN + ihl + ICMP_HLEN + IPV4_HLEN)
+		abort();
+	ic = ip + ihl;
+	q = ic + ICMP_HLEN;
+	if (ic[0] != ICMP4_TIME_EXCEEDED || ic[1] != ICMP4_EXC_FRAGTIME ||
+	    ((q[6] << 8 | q[7]) & IPV4_OFFSET) || !((q[6] << 8 | q[7]) & IPV4_MF) ||
+	    memcmp(q + 12, ip + 16, 4))
+		abort();
+	return 0;
+}
+
+static const struct link_ops fz_ops = { .kind = "fuzz", .xmit = fz_xmit };
+
+static void fz_ip(const char *cmd)
+{
+	if (usock_ip((struct usock_netns *)ns, cmd, NULL, 0))
 		abort();
 }
 
-void icmp4_send(struct netns *n, const struct pkt *orig, uint8_t type, uint8_t code,
-		uint32_t info) __attribute__((weak, alias("fz_icmp4_send_double")));
-
 static void fz_setup(void)
 {
-	ns = calloc(1, sizeof(*ns));
+	int err;
+
+	ns = netns_create("fuzzfrag", USOCK_NETNS_VIRTUAL_TIME, &err);
 	if (!ns)
 		abort();
-	ns->arena = arena_new((size_t)1 << 30);
-	if (!ns->arena)
+	netns_lock(ns);
+	fdev = netns_dev_add(ns, "fz0", &fz_ops, ARPHRD_ETHER, &err);
+	if (!fdev || !pkt_pools_full(ns->pools))
 		abort();
-	/* small enough that exhaustion paths run too */
+	/* small enough that exhaustion paths run too (the old pools stay in the arena) */
 	ns->pools = pkt_pools_new(ns->arena, 4096, 512, 8);
 	if (!ns->pools)
 		abort();
-	clock_init(&ns->clock, true);
-	if (timer_base_init(&ns->timers, ns->arena, 256))
-		abort();
-	pthread_mutex_init(&ns->lock, NULL);
-	ns->worker_efd = -1;
-	ns->ip4 = arena_alloc(ns->arena, sizeof(*ns->ip4));
-	if (!ns->ip4)
-		abort();
-	fdev.ns = ns;
-	fdev.ifindex = FZ_IFINDEX;
-	fdev.mtu = 1500;
-	/* with the real icmp4_send, no device: it is never reached */
-	if ((void *)icmp4_send == (void *)fz_icmp4_send_double)
-		ns->dev[FZ_IFINDEX] = &fdev;
-	if (ip4_frag_init(ns))
-		abort();
+	/* every expiry may answer: no token bucket in the way */
+	ns->sys.icmp_ratelimit = 0;
+	netns_unlock(ns);
+	fz_ip("link set fz0 up");
+	fz_ip("addr add 198.18.0.1/24 dev fz0");
+	fz_ip("neigh add 198.18.0.2 lladdr 02:00:00:00:00:02 dev fz0");
 }
 
 struct reader {
@@ -124,8 +144,7 @@ static uint8_t pattern(uint16_t id, unsigned i)
 
 static void advance(uint64_t d)
 {
-	clock_advance(&ns->clock, d);
-	timer_run(&ns->timers, netns_now(ns));
+	usock_clock_advance((struct usock_netns *)ns, d);
 }
 
 /* A reassembled datagram: a sound header and exactly the pattern bytes. */
@@ -152,7 +171,7 @@ static void check_dgram(struct pkt *dg)
 
 static void defrag(struct pkt *pk)
 {
-	struct pkt *dg = ip4_defrag(ns, &fdev, pk);
+	struct pkt *dg = ip4_defrag(ns, fdev, pk);
 
 	if (dg)
 		check_dgram(dg);
@@ -307,10 +326,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			advance((uint64_t)take(&rd, 2) * 10 * NSEC_PER_MSEC);
 			break;
 		case 6:
+			netns_lock(ns);
 			op_split(&rd);
+			netns_unlock(ns);
 			break;
 		default:
+			netns_lock(ns);
 			op_feed(&rd);
+			netns_unlock(ns);
 			break;
 		}
 	}

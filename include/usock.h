@@ -31,6 +31,9 @@ extern "C" {
 
 /* ---- the socket calls ---------------------------------------------------- */
 
+/* struct mmsghdr is glibc's, declared with _GNU_SOURCE (as for sendmmsg(2)). */
+struct mmsghdr;
+
 int usock_socket(int domain, int type, int protocol);
 int usock_bind(int fd, const struct sockaddr *addr, socklen_t len);
 int usock_connect(int fd, const struct sockaddr *addr, socklen_t len);

@@ -52,6 +52,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "buf/pkt.h"
@@ -96,6 +97,14 @@ struct pkt_pool {
 	unsigned total;		/* blocks reserved */
 	unsigned carved;	/* blocks handed out at least once (bump index) */
 	unsigned nfree;		/* blocks not in use, carved or not */
+	/*
+	 * Blocks freed by a thread that does not hold the namespace lock (a
+	 * receiver on the lockless path): pushed here with one atomic
+	 * exchange loop, taken back in one exchange by pool_get when the free
+	 * list runs dry (a single consumer, so no ABA).
+	 */
+	struct pkt *_Atomic remote;
+	_Atomic unsigned nremote;
 };
 
 struct pkt_pools {
@@ -150,7 +159,7 @@ unsigned pkt_pools_free_count(const struct pkt_pools *p, int c)
 {
 	if (c < 0 || c >= PKT_NCLASS)
 		return 0;
-	return p->cls[c].nfree;
+	return p->cls[c].nfree + atomic_load(&p->cls[c].nremote);
 }
 
 unsigned pkt_pools_total_count(const struct pkt_pools *p, int c)
@@ -163,7 +172,7 @@ unsigned pkt_pools_total_count(const struct pkt_pools *p, int c)
 bool pkt_pools_full(const struct pkt_pools *p)
 {
 	for (int c = 0; c < PKT_NCLASS; c++)
-		if (p->cls[c].nfree != p->cls[c].total)
+		if (p->cls[c].nfree + atomic_load(&p->cls[c].nremote) != p->cls[c].total)
 			return false;
 	return true;
 }
@@ -173,6 +182,16 @@ static inline struct pkt *pool_get(struct pkt_pool *pl)
 {
 	struct pkt *pk = pl->free;
 
+	if (pkt_unlikely(!pk) && atomic_load_explicit(&pl->remote, memory_order_relaxed)) {
+		/* take back everything other threads freed, in one exchange */
+		pk = atomic_exchange_explicit(&pl->remote, NULL, memory_order_acquire);
+		unsigned n = 0;
+		for (struct pkt *q = pk; q; q = q->next)
+			n++;
+		atomic_fetch_sub_explicit(&pl->nremote, n, memory_order_relaxed);
+		pl->nfree += n;
+		pl->free = pk;
+	}
 	if (pkt_likely(pk)) {
 		pkt_unpoison(pk, pl->cap);
 		pl->free = pk->next;
@@ -300,6 +319,60 @@ static inline void piece_put(struct pkt *pk)
 		pool_put(pk);
 	else
 		release_dead(pk);
+}
+
+/*
+ * pkt_free_remote - pkt_free for a thread that does not hold the owning
+ * namespace's lock.  A plain single-block packet (the common datagram) goes
+ * onto its pool's remote list without any lock; anything else (a chain,
+ * views, a destructor, other references) returns false and the caller
+ * frees it under the lock.
+ */
+bool pkt_can_free_remote(const struct pkt *pk)
+{
+	return pk->refcnt == 1 && !pk->frag && !pk->shared && !pk->meta.destructor;
+}
+
+/*
+ * pkt_free_remote_many - pkt_free_remote for n packets that all passed
+ * pkt_can_free_remote: runs of the same pool go back in one exchange.
+ */
+void pkt_free_remote_many(struct pkt **pk, unsigned n)
+{
+	unsigned i = 0;
+	while (i < n) {
+		struct pkt_pool *pl = pk[i]->pool;
+		struct pkt *first = pk[i], *last = pk[i];
+		unsigned k = 1;
+		first->refcnt = 0;
+		for (i++; i < n && pk[i]->pool == pl; i++, k++) {
+			pk[i]->refcnt = 0;
+			last->next = pk[i];
+			last = pk[i];
+		}
+		struct pkt *head = atomic_load_explicit(&pl->remote, memory_order_relaxed);
+		do {
+			last->next = head;
+		} while (!atomic_compare_exchange_weak_explicit(&pl->remote, &head, first,
+								memory_order_release,
+								memory_order_relaxed));
+		atomic_fetch_add_explicit(&pl->nremote, k, memory_order_relaxed);
+	}
+}
+
+bool pkt_free_remote(struct pkt *pk)
+{
+	if (!pkt_can_free_remote(pk))
+		return false;
+	struct pkt_pool *pl = pk->pool;
+	pk->refcnt = 0;
+	struct pkt *head = atomic_load_explicit(&pl->remote, memory_order_relaxed);
+	do {
+		pk->next = head;
+	} while (!atomic_compare_exchange_weak_explicit(&pl->remote, &head, pk, memory_order_release,
+							memory_order_relaxed));
+	atomic_fetch_add_explicit(&pl->nremote, 1, memory_order_relaxed);
+	return true;
 }
 
 /*

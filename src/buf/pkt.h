@@ -127,6 +127,10 @@ static inline void pkt_orphan(struct pkt *pk)
 		d(pk);
 	}
 }
+/* pkt_free_remote - free without the namespace lock if simple; false: caller must lock and pkt_free. */
+bool pkt_free_remote(struct pkt *pk);
+bool pkt_can_free_remote(const struct pkt *pk);
+void pkt_free_remote_many(struct pkt **pk, unsigned n);
 /* pkt_get - take another reference (the chain stays shared: read-only). */
 struct pkt *pkt_get(struct pkt *pk);
 
@@ -183,6 +187,21 @@ void pkt_queue_init(struct pkt_queue *q);
 void pkt_queue_push(struct pkt_queue *q, struct pkt *pk);
 struct pkt *pkt_queue_pop(struct pkt_queue *q);
 static inline struct pkt *pkt_queue_peek(const struct pkt_queue *q) { return q->head; }
+/* pkt_queue_splice - move all of from to the tail of to. */
+static inline void pkt_queue_splice(struct pkt_queue *to, struct pkt_queue *from)
+{
+	if (!from->head)
+		return;
+	if (to->tail)
+		to->tail->next = from->head;
+	else
+		to->head = from->head;
+	to->tail = from->tail;
+	to->count += from->count;
+	to->bytes += from->bytes;
+	from->head = from->tail = NULL;
+	from->count = from->bytes = 0;
+}
 /* pkt_queue_purge - free every packet. */
 void pkt_queue_purge(struct pkt_queue *q);
 

@@ -36,6 +36,9 @@ static int input_type(struct netns *ns, struct netdev *dev, uint32_t saddr, uint
 		return -1; /* 127/8 on the wire (route_localnet=0) */
 	if (is_multicast(daddr))
 		return -1; /* no multicast membership yet */
+	for (unsigned i = 0; i < dev->naddr4; i++)
+		if (dev->addr4[i].addr == daddr)
+			return RT_LOCAL; /* the common case, without a table walk */
 	int t = ip4_addr_type(ns, daddr);
 	if (t == RT_LOCAL || t == RT_BROADCAST)
 		return t;

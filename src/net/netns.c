@@ -104,6 +104,10 @@ static void sysctl_defaults(struct netns_sysctl *s)
 	s->icmp_echo_ignore_all = 0;
 	s->icmp_echo_ignore_broadcasts = 1;
 	s->netdev_max_backlog = 1000;
+	/* Linux leaves busy polling off; a user-space stack spins a little by
+	 * default, because that is what removes system calls from a
+	 * request/response exchange.  core.busy_read sets it, 0 turns it off. */
+	s->busy_read_us = 50;
 
 	char path[] = "/proc/sys/net/ipv4/ip_local_port_range";
 	read_proc_ints(path, &s->port_lo, &s->port_hi);

@@ -449,11 +449,35 @@ ssize_t usock_writev(int fd, const struct iovec *iov, int iovcnt)
 
 /* ---- receive ---- */
 
+/*
+ * do_recvmsg - with a lockless reference (sock_get_ref) held: the
+ * protocol's fast path first, which needs no namespace lock; the locked
+ * path when it must wait, peek, or report.
+ */
 static ssize_t do_recvmsg(struct sock *sk, struct sk_msg *m, int flags)
 {
 	if (sk->nonblock)
 		flags |= MSG_DONTWAIT;
-	return sk->ops->recvmsg(sk, m, flags);
+	if (sk->ops->recvmsg_fast) {
+		ssize_t r = sk->ops->recvmsg_fast(sk, m, flags);
+		if (r != -SK_SLOWPATH)
+			return r;
+	}
+	struct netns *ns = sk->ns;
+	netns_lock(ns);
+	ssize_t r;
+	if (__atomic_load_n(&sk->closed, __ATOMIC_ACQUIRE)) {
+		r = -EBADF;
+	} else {
+		sk->refs++;
+		r = sk->ops->recvmsg(sk, m, flags);
+		/* closed while we slept: the last locked reference was ours, and
+		 * our lockless one frees it in sock_put_ref */
+		if (--sk->refs == 0)
+			atomic_store(&sk->free_pending, true);
+	}
+	netns_unlock(ns);
+	return r;
 }
 
 static void msg_init(struct sk_msg *m)
@@ -513,12 +537,12 @@ static ssize_t recvmsg_user(struct sock *sk, struct msghdr *umsg, int flags, str
 
 ssize_t usock_recvmsg(int fd, struct msghdr *msg, int flags)
 {
-	struct sock *sk = sock_get_locked(fd);
+	struct sock *sk = sock_get_ref(fd);
 	if (!sk)
 		return recvmsg(fd, msg, flags);
 	struct send_scratch *s = get_scratch((size_t)sk->ns->sys.optmem_max);
 	ssize_t r = s ? recvmsg_user(sk, msg, flags, s->iov) : -ENOMEM;
-	sock_put_unlock(sk);
+	sock_put_ref(sk);
 	return usock_ret(r);
 }
 
@@ -530,7 +554,7 @@ ssize_t usock_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr
 			return recvfrom(fd, buf, len, flags, src, srclen);
 		return usock_ret(-EFAULT);
 	}
-	struct sock *sk = sock_get_locked(fd);
+	struct sock *sk = sock_get_ref(fd);
 	if (!sk)
 		return recvfrom(fd, buf, len, flags, src, srclen);
 	struct iovec iov = {buf, len > MAX_RW_COUNT ? MAX_RW_COUNT : len};
@@ -540,7 +564,7 @@ ssize_t usock_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr
 	m.iovlen = 1;
 	m.len = iov.iov_len;
 	ssize_t r = do_recvmsg(sk, &m, flags);
-	sock_put_unlock(sk);
+	sock_put_ref(sk);
 	if (r >= 0 && src) {
 		int e = addr_to_user(&m.addr, m.addrlen, src, srclen);
 		if (e < 0)
@@ -566,7 +590,7 @@ ssize_t usock_read(int fd, void *buf, size_t len)
 
 ssize_t usock_readv(int fd, const struct iovec *iov, int iovcnt)
 {
-	struct sock *sk = sock_get_locked(fd);
+	struct sock *sk = sock_get_ref(fd);
 	if (!sk)
 		return readv(fd, iov, iovcnt);
 	struct send_scratch *s = get_scratch((size_t)sk->ns->sys.optmem_max);
@@ -585,7 +609,7 @@ ssize_t usock_readv(int fd, const struct iovec *iov, int iovcnt)
 	}
 	if (r == -EMSGSIZE)
 		r = -EINVAL;
-	sock_put_unlock(sk);
+	sock_put_ref(sk);
 	return usock_ret(r);
 }
 
@@ -610,21 +634,25 @@ int usock_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		end = ts_ns(&now) + ts_ns(&tmo);
 	}
-	struct sock *sk = sock_get_locked(fd);
+	struct sock *sk = sock_get_ref(fd);
 	if (!sk)
 		return recvmmsg(fd, vec, vlen, flags, timeout);
 	struct send_scratch *s = get_scratch((size_t)sk->ns->sys.optmem_max);
 	if (!s) {
-		sock_put_unlock(sk);
+		sock_put_ref(sk);
 		return (int)usock_ret(-ENOMEM);
 	}
 	int datagrams = 0;
 	ssize_t err = 0;
 	/* do_recvmmsg: a pending socket error is reported first */
-	if (!(flags & MSG_ERRQUEUE) && sk->err) {
+	if (!(flags & MSG_ERRQUEUE) && __atomic_load_n(&sk->err, __ATOMIC_ACQUIRE)) {
+		netns_lock(sk->ns);
 		err = sk_sock_error(sk);
-		sock_put_unlock(sk);
-		return (int)usock_ret(err);
+		netns_unlock(sk->ns);
+		if (err) {
+			sock_put_ref(sk);
+			return (int)usock_ret(err);
+		}
 	}
 	while ((unsigned)datagrams < vlen) {
 		err = recvmsg_user(sk, UPTR(vec, datagrams, msg_hdr), flags & ~MSG_WAITFORONE, s->iov);
@@ -648,9 +676,12 @@ int usock_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 			tmo.tv_nsec = left % 1000000000;
 		}
 	}
-	if (err != 0 && datagrams > 0 && err != -EAGAIN)
+	if (err != 0 && datagrams > 0 && err != -EAGAIN) {
+		netns_lock(sk->ns);
 		sk->err = (int)-err; /* reported by the next call, as do_recvmmsg does */
-	sock_put_unlock(sk);
+		netns_unlock(sk->ns);
+	}
+	sock_put_ref(sk);
 	if (datagrams == 0 && err < 0)
 		return (int)usock_ret(err);
 	if (timeout && datagrams > 0 && copy_to_user(timeout, &tmo, sizeof(tmo)))
@@ -745,6 +776,20 @@ int usock_fcntl(int fd, int cmd, ...)
 	return (int)usock_ret(r);
 }
 
+/*
+ * sock_get_timestamp: nothing read yet is ENOENT; a packet read before
+ * stamping was on gets "now" and turns stamping on for what follows.
+ */
+static bool stamp_for_ioctl(struct sock *sk)
+{
+	sk->flags |= SKF_STAMP_IOCTL;
+	if (!sk->stamp_read)
+		return false;
+	if (!sk->stamp_ns)
+		sk->stamp_ns = clock_realtime(&sk->ns->clock);
+	return true;
+}
+
 int usock_ioctl(int fd, unsigned long req, ...)
 {
 	va_list ap;
@@ -767,7 +812,7 @@ int usock_ioctl(int fd, unsigned long req, ...)
 		r = 0;
 		break;
 	case SIOCGSTAMP_OLD: {
-		if (!sk->stamp_ns) {
+		if (!stamp_for_ioctl(sk)) {
 			r = -ENOENT;
 			break;
 		}
@@ -777,7 +822,7 @@ int usock_ioctl(int fd, unsigned long req, ...)
 		break;
 	}
 	case SIOCGSTAMPNS_OLD: {
-		if (!sk->stamp_ns) {
+		if (!stamp_for_ioctl(sk)) {
 			r = -ENOENT;
 			break;
 		}

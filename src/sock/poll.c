@@ -2,9 +2,14 @@
 /*
  * poll.c - usock_poll over any mix of usock and kernel descriptors
  *
- * Theory of operation.  usock sockets are asked for their events under
- * their namespace lock; kernel descriptors are asked with the kernel's own
- * poll().  When nothing is ready and the caller wants to wait, the thread's
+ * Theory of operation.  usock sockets are asked for their events without
+ * the namespace lock (a lockless reference; the fields read are words a
+ * writer updates whole, and a stale answer only costs one more round), so a
+ * poller never waits behind a sender holding the namespace for a batch;
+ * kernel descriptors are asked with the kernel's own poll().  Before
+ * sleeping on a set of usock sockets only, the caller spins for up to the
+ * sockets' busy-poll time watching their wake-up counters, as SO_BUSY_POLL
+ * does: an event within it costs no system call.  When nothing is ready and the caller wants to wait, the thread's
  * eventfd is linked as a waiter on every usock socket of the set, and the
  * thread blocks in one kernel poll() over the kernel descriptors plus that
  * eventfd: a usock event writes the eventfd, a kernel event wakes poll()
@@ -41,6 +46,67 @@ static inline int64_t now_ns(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* One lockless pass over the usock sockets of the set. Return: how many are ready. */
+static int usock_pass(struct pollfd *fds, nfds_t nfds)
+{
+	int ready = 0;
+	for (nfds_t i = 0; i < nfds; i++) {
+		fds[i].revents = 0;
+		if (fds[i].fd < 0 || !usock_is_socket(fds[i].fd))
+			continue;
+		struct sock *sk = sock_get_ref(fds[i].fd);
+		if (!sk)
+			continue; /* closed meanwhile: the kernel pass says POLLNVAL */
+		fds[i].revents = (short)sock_events(sk, fds[i].events);
+		sock_put_ref(sk);
+		if (fds[i].revents)
+			ready++;
+	}
+	return ready;
+}
+
+/*
+ * spin - watch the wake-up counters of the set's sockets for the shortest
+ * busy-poll time among them (bounded by the time left).
+ * Return: true if one of them moved.
+ */
+static bool spin(struct pollfd *fds, nfds_t nfds, int64_t left)
+{
+	uint32_t seq[POLL_STACK];
+	struct sock *sks[POLL_STACK];
+	nfds_t n = 0;
+	int64_t us = INT64_MAX;
+	if (nfds > POLL_STACK)
+		return false;
+	for (nfds_t i = 0; i < nfds; i++) {
+		if (fds[i].fd < 0)
+			continue;
+		struct sock *sk = sock_get_ref(fds[i].fd);
+		if (!sk)
+			continue;
+		if ((int64_t)sk->busy_poll_us < us)
+			us = sk->busy_poll_us;
+		seq[n] = atomic_load_explicit(&sk->ev_seq, memory_order_acquire);
+		sks[n++] = sk;
+	}
+	bool hit = false;
+	if (n && us > 0 && us != INT64_MAX) {
+		int64_t end = now_ns() + us * 1000;
+		if (left > 0 && now_ns() + left < end)
+			end = now_ns() + left;
+		for (unsigned k = 0; !hit; k++) {
+			for (nfds_t j = 0; j < n && !hit; j++)
+				hit = atomic_load_explicit(&sks[j]->ev_seq, memory_order_acquire) != seq[j];
+			__builtin_ia32_pause();
+			if ((k & 63) == 63 && now_ns() >= end)
+				break;
+		}
+	}
+	for (nfds_t j = 0; j < n; j++)
+		sock_put_ref(sks[j]);
+	return hit;
 }
 
 int usock_poll(struct pollfd *ufds, nfds_t nfds, int timeout)
@@ -82,22 +148,12 @@ int usock_poll(struct pollfd *ufds, nfds_t nfds, int timeout)
 		if (fds[i].fd >= 0 && usock_is_socket(fds[i].fd))
 			have_usock = true;
 
+	bool spun = false;
 	for (;;) {
 		int ready = 0;
 		nfds_t nk = 0;
 		/* 1. usock sockets */
-		for (nfds_t i = 0; i < nfds; i++) {
-			fds[i].revents = 0;
-			if (fds[i].fd < 0 || !usock_is_socket(fds[i].fd))
-				continue;
-			struct sock *sk = sock_get_locked(fds[i].fd);
-			if (!sk)
-				continue; /* closed meanwhile: the kernel pass says POLLNVAL */
-			fds[i].revents = (short)sock_events(sk, fds[i].events);
-			sock_put_unlock(sk);
-			if (fds[i].revents)
-				ready++;
-		}
+		ready = usock_pass(fds, nfds);
 		/* 2. kernel descriptors, without waiting */
 		for (nfds_t i = 0; i < nfds; i++) {
 			if (fds[i].fd >= 0 && usock_is_socket(fds[i].fd))
@@ -125,6 +181,12 @@ int usock_poll(struct pollfd *ufds, nfds_t nfds, int timeout)
 		if (ready || left == 0 || (timeout > 0 && left <= 0)) {
 			ret = ready;
 			goto out;
+		}
+		if (!nk && !spun) {
+			/* only usock sockets: spin a little before sleeping */
+			spun = true;
+			if (spin(fds, nfds, left))
+				continue;
 		}
 		/* 3. wait for anything */
 		int efd = sock_thread_efd();

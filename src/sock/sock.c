@@ -97,6 +97,64 @@ struct sock *sock_get_locked(int fd)
 	}
 }
 
+#define TL_FREE 64
+static __thread struct pkt *tl_free[TL_FREE];
+static __thread unsigned tl_nfree;
+
+void sk_free_flush(void)
+{
+	if (tl_nfree) {
+		pkt_free_remote_many(tl_free, tl_nfree);
+		tl_nfree = 0;
+	}
+}
+
+struct sock *sock_get_ref(int fd)
+{
+	for (;;) {
+		struct sock *sk = fd_peek(fd);
+		if (!sk)
+			return NULL;
+		atomic_fetch_add_explicit(&sk->arefs, 1, memory_order_acq_rel);
+		if (fd_peek(fd) == sk && !__atomic_load_n(&sk->closed, __ATOMIC_ACQUIRE))
+			return sk;
+		sock_put_ref(sk);
+	}
+}
+
+static void sock_free(struct sock *sk);
+
+void sock_put_ref(struct sock *sk)
+{
+	/* the buffers this call's receives gathered go back now */
+	sk_free_flush();
+	if (atomic_fetch_sub_explicit(&sk->arefs, 1, memory_order_acq_rel) != 1 ||
+	    !atomic_load_explicit(&sk->free_pending, memory_order_acquire))
+		return;
+	struct netns *ns = sk->ns;
+	netns_lock(ns);
+	if (atomic_load(&sk->free_pending) && atomic_load(&sk->arefs) == 0) {
+		atomic_store(&sk->free_pending, false);
+		sock_free(sk);
+	}
+	netns_unlock(ns);
+}
+
+void sk_free_pkt(struct sock *sk, struct pkt *pk, bool locked)
+{
+	if (locked) {
+		pkt_free(pk);
+	} else if (pkt_can_free_remote(pk)) {
+		tl_free[tl_nfree++] = pk;
+		if (tl_nfree == TL_FREE)
+			sk_free_flush();
+	} else {
+		netns_lock(sk->ns);
+		pkt_free(pk);
+		netns_unlock(sk->ns);
+	}
+}
+
 static void wait_unlink(struct wait_entry *w);
 
 static void sock_free(struct sock *sk)
@@ -108,6 +166,7 @@ static void sock_free(struct sock *sk)
 	if (sk->ops->release)
 		sk->ops->release(sk);
 	pkt_queue_purge(&sk->rcvq);
+	pkt_queue_purge(&sk->reader);
 	pkt_queue_purge(&sk->errq);
 	sk->ops = NULL;
 	ns_cache_free(sk->ns, NSC_SOCK, sk);
@@ -116,8 +175,13 @@ static void sock_free(struct sock *sk)
 void sock_put_unlock(struct sock *sk)
 {
 	struct netns *ns = sk->ns;
-	if (--sk->refs == 0)
-		sock_free(sk);
+	if (--sk->refs == 0) {
+		/* a lockless reader still holds it: the last of them frees */
+		if (atomic_load(&sk->arefs))
+			atomic_store(&sk->free_pending, true);
+		else
+			sock_free(sk);
+	}
 	netns_unlock(ns);
 }
 
@@ -166,7 +230,13 @@ int sock_alloc(struct netns *ns, const struct proto_ops *ops, int type_flags, st
 	struct sock *sk = ns_cache_alloc(ns, NSC_SOCK);
 	if (!sk)
 		return -ENOMEM;
+	/* arefs keeps its value across reuse (see struct sock) */
+	unsigned arefs = atomic_load(&sk->arefs);
 	memset(sk, 0, SOCK_OBJ_SIZE);
+	atomic_store(&sk->arefs, arefs);
+	atomic_flag_clear(&sk->rq_lock);
+	atomic_flag_clear(&sk->reader_lock);
+	pkt_queue_init(&sk->reader);
 	int efd = eventfd(0, EFD_NONBLOCK | ((type_flags & SOCK_CLOEXEC) ? EFD_CLOEXEC : 0));
 	if (efd < 0) {
 		int e = errno;
@@ -178,6 +248,7 @@ int sock_alloc(struct netns *ns, const struct proto_ops *ops, int type_flags, st
 	sk->ns = ns;
 	sk->ops = ops;
 	sk->fd = efd;
+	sk->busy_poll_us = (uint32_t)ns->sys.busy_read_us;
 	sk->family = ops->family;
 	sk->type = ops->type;
 	sk->protocol = ops->protocol;
@@ -214,7 +285,7 @@ int sock_close_locked(struct sock *sk)
 {
 	int fd = sk->fd;
 	sock_fd_clear(fd);
-	sk->closed = true;
+	__atomic_store_n(&sk->closed, true, __ATOMIC_RELEASE);
 	/* the descriptor's reference, then ours from sock_get_locked */
 	sk->refs--;
 	sock_put_unlock(sk);
@@ -223,6 +294,14 @@ int sock_close_locked(struct sock *sk)
 }
 
 /* ---- waiting ---- */
+
+static inline int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 
 static __thread int thread_efd = -1;
 
@@ -255,6 +334,7 @@ static void wait_unlink(struct wait_entry *w)
 
 void sk_wake(struct sock *sk, uint32_t ev)
 {
+	atomic_fetch_add_explicit(&sk->ev_seq, 1, memory_order_release);
 	struct wait_entry *w = sk->waiters, *next;
 	for (; w; w = next) {
 		next = w->next;
@@ -292,17 +372,45 @@ int sock_thread_efd(void)
 	return get_thread_efd();
 }
 
-static inline int64_t mono_ns(void)
+
+/*
+ * spin_for_event - before sleeping, watch the socket's wake-up counter for
+ * busy_poll_us (SO_BUSY_POLL, default net.core.busy_read): an event that
+ * comes within it costs no system call on either side, which is where a
+ * user-space stack's latency comes from.  Lock dropped while spinning.
+ * Return: true if something happened.
+ */
+static bool spin_for_event(struct sock *sk)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	if (!sk->busy_poll_us)
+		return false;
+	uint32_t seq = atomic_load_explicit(&sk->ev_seq, memory_order_acquire);
+	struct netns *ns = sk->ns;
+	int64_t end = mono_ns() + (int64_t)sk->busy_poll_us * 1000;
+	bool hit = false;
+	netns_unlock(ns);
+	for (unsigned i = 0;; i++) {
+		if (atomic_load_explicit(&sk->ev_seq, memory_order_acquire) != seq) {
+			hit = true;
+			break;
+		}
+		__builtin_ia32_pause();
+		if ((i & 63) == 63 && mono_ns() >= end)
+			break;
+	}
+	netns_lock(ns);
+	return hit;
 }
 
 int sk_wait(struct sock *sk, uint32_t events, int64_t *timeo_ns)
 {
 	if (*timeo_ns == 0)
 		return -EAGAIN;
+	sk->refs++;
+	bool hit = spin_for_event(sk);
+	sk->refs--;
+	if (hit)
+		return 0;
 	struct wait_entry w;
 	int r = sock_wait_entry_add(sk, &w, events);
 	if (r)
@@ -434,6 +542,7 @@ void sk_recv_timestamps(struct sock *sk, struct sk_msg *m, const struct pkt *pk)
 {
 	uint64_t t = pk->meta.tstamp_ns;
 	sk->stamp_ns = t;
+	sk->stamp_read = true;
 	/* __sock_recv_timestamp, then sock_recv_drops */
 	if (sk->flags & SKF_TIMESTAMP) {
 		if (!(sk->flags & SKF_TIMESTAMPNS)) {

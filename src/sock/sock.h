@@ -15,6 +15,7 @@
 #define USOCK_SOCK_SOCK_H
 
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -26,7 +27,7 @@
 struct sock;
 
 /* Bytes of every socket object in the NSC_SOCK cache (protocol objects fit inside). */
-#define SOCK_OBJ_SIZE 768
+#define SOCK_OBJ_SIZE 1024
 
 /* the kernel-internal "no such ioctl here" (not in the UAPI headers) */
 #define ENOIOCTLCMD 515
@@ -51,6 +52,7 @@ enum {
 	SKF_SNDBUF_LOCK = 1u << 12,
 	SKF_RCVBUF_LOCK = 1u << 13,
 	SKF_TIMESTAMP_NEW = 1u << 14,
+	SKF_STAMP_IOCTL = 1u << 15,	/* SIOCGSTAMP asked once: stamp from now on */
 };
 
 /* inet flags (inet_sock bits). */
@@ -114,6 +116,8 @@ struct proto_ops {
 	int (*getname)(struct sock *sk, struct sockaddr_storage *a, socklen_t *len, bool peer);
 	ssize_t (*sendmsg)(struct sock *sk, struct sk_msg *m, int flags);
 	ssize_t (*recvmsg)(struct sock *sk, struct sk_msg *m, int flags);
+	/* recvmsg_fast - without the namespace lock (sock_get_ref held); -SK_SLOWPATH to fall back. May be NULL. */
+	ssize_t (*recvmsg_fast)(struct sock *sk, struct sk_msg *m, int flags);
 	/* poll - the POLL* mask now (lock held). */
 	uint32_t (*poll)(struct sock *sk);
 	int (*shutdown)(struct sock *sk, int how);
@@ -127,44 +131,112 @@ struct proto_ops {
 };
 
 struct sock {
+	/*
+	 * Three cache lines that two threads do not share: what the demux
+	 * and the sender read (set at bind/connect, rarely written), what the
+	 * receiver writes, what the sender writes.  Mixing them made the
+	 * sender's socket lookup miss the cache on every datagram.
+	 */
+	/* first: the object cache links free objects through their first word,
+	 * and a lockless reader may still read a freed socket's ns */
+	void *cache_link;
 	struct netns *ns;
 	const struct proto_ops *ops;
+	struct sock *hnext;	/* port table chain */
 	int fd;			/* the eventfd whose number is the socket's */
 	int family, type, protocol;
-	unsigned refs;		/* the descriptor + each blocked caller */
-	bool closed;		/* the descriptor is gone */
-	bool nonblock;		/* O_NONBLOCK on the open file */
-	uint8_t shutdown;	/* RCV_SHUTDOWN | SEND_SHUTDOWN */
-	uint8_t state;		/* protocol-defined; UDP: 0 or TCP_ESTABLISHED as Linux */
-	int err;		/* sk_err: reported once by the next call or SO_ERROR */
-	int err_soft;
 	uint32_t flags;		/* SKF_* */
-	int sndbuf, rcvbuf;	/* as SO_SNDBUF/SO_RCVBUF report them (doubled) */
-	uint32_t wmem, rmem;	/* bytes charged (truesize) */
-	int rcvlowat;
-	int64_t rcvtimeo_ns, sndtimeo_ns;	/* -1: forever */
-	int priority;
-	uint32_t mark;
-	int linger_secs;
-	int bound_dev_if;
-	uint32_t drops;		/* receive-queue drops (SO_RXQ_OVFL) */
-	uint64_t stamp_ns;	/* realtime of the last packet read (SIOCGSTAMP) */
-	struct pkt_queue rcvq;
-	struct pkt_queue errq;	/* MSG_ERRQUEUE */
-	struct wait_entry *waiters;
-	/* inet part */
+	uint32_t inet_flags;	/* INF_* */
 	uint32_t rcv_saddr;	/* bound address (network order) */
 	uint32_t saddr;		/* source used for sending */
 	uint32_t daddr;		/* peer, when connected */
 	uint16_t num;		/* local port, host order (0: unbound) */
 	uint16_t sport, dport;	/* network order */
+	int bound_dev_if;
 	uint8_t tos, ttl;	/* ttl 0: namespace default */
 	uint8_t pmtudisc;
 	uint8_t mc_ttl;
-	uint32_t inet_flags;	/* INF_* */
+	uint8_t shutdown;	/* RCV_SHUTDOWN | SEND_SHUTDOWN */
+	uint8_t state;		/* protocol-defined; UDP: 0 or TCP_ESTABLISHED as Linux */
+	bool closed;		/* the descriptor is gone */
+	bool nonblock;		/* O_NONBLOCK on the open file */
 	bool bind_addr_locked, bind_port_locked;	/* SOCK_BINDADDR_LOCK etc. */
-	struct sock *hnext;	/* port table chain */
+	int sndbuf, rcvbuf;	/* as SO_SNDBUF/SO_RCVBUF report them (doubled) */
+	int rcvlowat;
+	int64_t rcvtimeo_ns, sndtimeo_ns;	/* -1: forever */
+	int priority;
+	uint32_t mark;
+	int linger_secs;
+	uint32_t busy_poll_us;	/* SO_BUSY_POLL: spin this long before sleeping */
+	unsigned refs;		/* the descriptor + each blocked caller */
+	int err;		/* sk_err: reported once by the next call or SO_ERROR */
+	int err_soft;
+	struct pkt_queue errq;	/* MSG_ERRQUEUE */
+
+	/*
+	 * The queue the stack fills, under rq_lock (the kernel's
+	 * sk_receive_queue.lock), and the reader's own queue, under
+	 * reader_lock (udp's reader_queue): a receiver splices the whole
+	 * shared queue across in one step and then takes datagrams from its
+	 * own, on a cache line the sender never touches, and never needs the
+	 * namespace lock.  forward_deficit: udp_rmem_release's lazy release.
+	 */
+	_Alignas(64) atomic_flag rq_lock;
+	struct pkt_queue rcvq;
+	uint32_t rmem;		/* bytes charged (truesize), queue and reader */
+	uint32_t drops;		/* receive-queue drops (SO_RXQ_OVFL) */
+
+	_Alignas(64) atomic_flag reader_lock;
+	struct pkt_queue reader;
+	uint32_t forward_deficit;
+	uint64_t stamp_ns;	/* realtime of the last packet read (SIOCGSTAMP); 0: not stamped */
+	bool stamp_read;	/* a packet has been read (else SIOCGSTAMP is ENOENT) */
+
+	/*
+	 * The sender's and the waker's line.  arefs counts references taken
+	 * without the namespace lock (sock_get_ref); it survives the object's
+	 * reuse, so a racing reader's +1/-1 always balances.  free_pending:
+	 * the last locked reference went while arefs was held; the last arefs
+	 * holder frees.  ev_seq counts wake-ups, for callers that spin before
+	 * they sleep.
+	 */
+	_Alignas(64) uint32_t wmem;	/* bytes charged (truesize) */
+	_Atomic uint32_t ev_seq;
+	struct wait_entry *waiters;
+	_Atomic unsigned arefs;
+	_Atomic bool free_pending;
 };
+
+static inline void sk_rq_lock(struct sock *sk)
+{
+	while (atomic_flag_test_and_set_explicit(&sk->rq_lock, memory_order_acquire))
+		__builtin_ia32_pause();
+}
+
+static inline void sk_rq_unlock(struct sock *sk)
+{
+	atomic_flag_clear_explicit(&sk->rq_lock, memory_order_release);
+}
+
+static inline void sk_reader_lock(struct sock *sk)
+{
+	while (atomic_flag_test_and_set_explicit(&sk->reader_lock, memory_order_acquire))
+		__builtin_ia32_pause();
+}
+
+static inline void sk_reader_unlock(struct sock *sk)
+{
+	atomic_flag_clear_explicit(&sk->reader_lock, memory_order_release);
+}
+
+/* sk_rx_pending - datagrams waiting, in either queue (racy read: for poll). */
+static inline unsigned sk_rx_pending(const struct sock *sk)
+{
+	return sk->rcvq.count + sk->reader.count;
+}
+
+/* A protocol's fast path cannot finish without the namespace lock. */
+#define SK_SLOWPATH 4096
 
 static inline struct sock *sk_from(void *obj) { return obj; }
 
@@ -173,6 +245,18 @@ static inline struct sock *sk_from(void *obj) { return obj; }
 struct sock *sock_get_locked(int fd);
 /* sock_put_unlock - drop the reference from sock_get_locked and unlock. */
 void sock_put_unlock(struct sock *sk);
+/* sock_get_ref - the socket for fd, referenced but NOT locked; NULL if not ours. */
+struct sock *sock_get_ref(int fd);
+/* sock_put_ref - drop a sock_get_ref reference (may free a socket closed meanwhile). */
+void sock_put_ref(struct sock *sk);
+/*
+ * sk_free_pkt - free a packet from a thread that may not hold the namespace
+ * lock: simple ones are gathered per thread and handed back to their pools
+ * in one step by sk_free_flush(), which every public receive call runs on
+ * its way out.
+ */
+void sk_free_pkt(struct sock *sk, struct pkt *pk, bool locked);
+void sk_free_flush(void);
 int sock_ns_init(struct netns *ns);
 
 /* ---- buffers and waiting ---- */

@@ -286,7 +286,7 @@ static uint32_t udp_poll(struct sock *sk)
 		mask |= POLLRDHUP | POLLIN | POLLRDNORM;
 	if (sk->shutdown == (RCV_SHUTDOWN | SEND_SHUTDOWN))
 		mask |= POLLHUP;
-	if (sk->rcvq.count)
+	if (sk_rx_pending(sk))
 		mask |= POLLIN | POLLRDNORM;
 	/* sock_writeable: the kernel's wmem counter starts at 1 */
 	if ((int)sk->wmem + 1 < (sk->sndbuf >> 1))
@@ -538,6 +538,7 @@ const struct proto_ops udp_ops = {
 	.getname = udp_getname,
 	.sendmsg = udp_sendmsg,
 	.recvmsg = udp_recvmsg,
+	.recvmsg_fast = udp_recvmsg_fast,
 	.poll = udp_poll,
 	.shutdown = udp_shutdown,
 	.setsockopt = udp_setsockopt,

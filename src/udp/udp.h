@@ -33,9 +33,6 @@ struct udp_sock {
 	uint16_t cork_dport;
 	struct rt4_result cork_rt;
 	struct ip4_out_opts cork_opts;
-	/* receive accounting (udp_rmem_release) */
-	uint32_t reader_count;		/* packets at the head that form the reader queue */
-	uint32_t forward_deficit;
 	/* connected state */
 	uint16_t inet_id;		/* IP id for DF packets of a connected socket */
 	struct rt4_result dst;		/* cached route (sk_dst_cache) */
@@ -61,6 +58,7 @@ struct sock *udp_lookup(struct netns *ns, uint32_t saddr, uint16_t sport, uint32
 			uint16_t dport, int dif);
 ssize_t udp_sendmsg(struct sock *sk, struct sk_msg *m, int flags);
 ssize_t udp_recvmsg(struct sock *sk, struct sk_msg *m, int flags);
+ssize_t udp_recvmsg_fast(struct sock *sk, struct sk_msg *m, int flags);
 void udp_flush_pending(struct sock *sk);
 int udp_push_pending(struct sock *sk);
 uint32_t udp_truesize(uint32_t payload, uint32_t mtu);

@@ -102,21 +102,28 @@ struct sock *udp_lookup(struct netns *ns, uint32_t saddr, uint16_t sport, uint32
 	return sk;
 }
 
-/* __udp_enqueue_schedule_skb; consumes pk. */
+/* __udp_enqueue_schedule_skb (namespace lock held); consumes pk. */
 static void udp_queue_rcv(struct sock *sk, struct pkt *pk)
 {
-	uint32_t rmem = sk->rmem, size = pk->meta.truesize;
+	uint32_t size = pk->meta.truesize;
 	unsigned rcvbuf = (unsigned)sk->rcvbuf;
+	/* stamped only for a socket that asked (SO_TIMESTAMP*, or SIOCGSTAMP
+	 * once): the kernel's netstamp_needed, and a clock read saved */
+	pk->meta.tstamp_ns = (sk->flags & (SKF_TIMESTAMP | SKF_STAMP_IOCTL))
+				     ? clock_realtime(&sk->ns->clock) : 0;
+	sk_rq_lock(sk);
+	uint32_t rmem = sk->rmem;
 	/* over the buffer: dropped, unless nothing is queued (one always fits) */
 	if (rmem + size > rcvbuf && (rcvbuf > (unsigned)(INT32_MAX >> 1) || rmem > 0)) {
 		sk->drops++;
+		sk_rq_unlock(sk);
 		pkt_free(pk);
 		return;
 	}
 	pk->meta.dropcount = (sk->flags & SKF_RXQ_OVFL) ? sk->drops : 0;
-	pk->meta.tstamp_ns = clock_realtime(&sk->ns->clock);
 	sk->rmem += size;
 	pkt_queue_push(&sk->rcvq, pk);
+	sk_rq_unlock(sk);
 	sk_wake(sk, POLLIN | POLLRDNORM);
 }
 
@@ -237,36 +244,54 @@ void udp_err(struct netns *ns, uint32_t saddr, uint32_t daddr, uint16_t sport, u
 	sk_report_error(sk, err);
 }
 
-/* udp_rmem_release with partial = 1 */
+/*
+ * udp_rmem_release with partial = 1 (reader lock held): memory goes back to
+ * the socket in steps of a quarter of the buffer while the reader still
+ * holds datagrams, all at once when it has none.
+ */
 static void rmem_release(struct sock *sk, uint32_t size)
 {
-	struct udp_sock *up = udp_sk(sk);
-	up->forward_deficit += size;
-	size = up->forward_deficit;
-	if (size < (uint32_t)(sk->rcvbuf >> 2) && up->reader_count > 0)
+	sk->forward_deficit += size;
+	size = sk->forward_deficit;
+	if (size < (uint32_t)(sk->rcvbuf >> 2) && sk->reader.count > 0)
 		return;
-	up->forward_deficit = 0;
+	sk->forward_deficit = 0;
+	sk_rq_lock(sk);
 	sk->rmem = sk->rmem > size ? sk->rmem - size : 0;
+	sk_rq_unlock(sk);
 }
 
-static struct pkt *dequeue(struct sock *sk)
+/* The reader's queue, refilled with everything queued when it runs dry (reader lock held). */
+static struct pkt *reader_head(struct sock *sk)
 {
-	struct udp_sock *up = udp_sk(sk);
-	/* the reader takes the whole queue in one splice when its own is empty */
-	if (!up->reader_count)
-		up->reader_count = sk->rcvq.count;
-	struct pkt *pk = pkt_queue_pop(&sk->rcvq);
+	if (!sk->reader.count && sk->rcvq.count) {
+		sk_rq_lock(sk);
+		pkt_queue_splice(&sk->reader, &sk->rcvq);
+		sk_rq_unlock(sk);
+	}
+	return pkt_queue_peek(&sk->reader);
+}
+
+/* take - the next datagram, off the queues. */
+static struct pkt *take(struct sock *sk)
+{
+	sk_reader_lock(sk);
+	struct pkt *pk = reader_head(sk);
 	if (pk) {
-		up->reader_count--;
+		pkt_queue_pop(&sk->reader);
 		rmem_release(sk, pk->meta.truesize);
 	}
+	sk_reader_unlock(sk);
 	return pk;
 }
 
 uint32_t udp_first_packet_length(struct sock *sk)
 {
-	struct pkt *pk = pkt_queue_peek(&sk->rcvq);
-	return pk ? pk->tot_len - UDP_HLEN : 0;
+	sk_reader_lock(sk);
+	struct pkt *pk = reader_head(sk);
+	uint32_t n = pk ? pk->tot_len - UDP_HLEN : 0;
+	sk_reader_unlock(sk);
+	return n;
 }
 
 static void ip_cmsgs(struct sock *sk, struct sk_msg *m, const struct pkt *pk)
@@ -293,6 +318,61 @@ static void ip_cmsgs(struct sock *sk, struct sk_msg *m, const struct pkt *pk)
 	}
 }
 
+/*
+ * to_user - the second half of udp_recvmsg: the datagram pk, already taken
+ * off the queue (or peeked), goes to the caller with its name and control
+ * messages.  Frees pk unless peeking.
+ */
+static ssize_t to_user(struct sock *sk, struct sk_msg *m, int flags, struct pkt *pk, bool peek,
+		       bool locked)
+{
+	size_t ulen = pk->tot_len - UDP_HLEN;
+	size_t copied = m->len < ulen ? m->len : ulen;
+	if (copied < ulen)
+		m->msg_flags |= MSG_TRUNC;
+	if (copied && sk_copy_pkt_to_iov(m, pk, UDP_HLEN, copied)) {
+		if (!peek) {
+			sk_rq_lock(sk);
+			sk->drops++;
+			sk_rq_unlock(sk);
+			sk_free_pkt(sk, pk, locked && !peek);
+		}
+		return -EFAULT;
+	}
+	sk_recv_timestamps(sk, m, pk);
+	struct sockaddr_in *sin = (struct sockaddr_in *)&m->addr;
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = pk->meta.sport;
+	sin->sin_addr.s_addr = pk->meta.saddr;
+	m->addrlen = sizeof(*sin);
+	if (sk->inet_flags & (INF_PKTINFO | INF_RECVTTL | INF_RECVTOS | INF_ORIGDSTADDR))
+		ip_cmsgs(sk, m, pk);
+	ssize_t ret = (flags & MSG_TRUNC) ? (ssize_t)ulen : (ssize_t)copied;
+	if (!peek)
+		sk_free_pkt(sk, pk, locked);
+	return ret;
+}
+
+/*
+ * udp_recvmsg_fast - without the namespace lock, as udp_recvmsg runs in the
+ * kernel (only the receive queue's lock): a datagram that is there is taken
+ * and copied out while a sender keeps the namespace busy.  Everything that
+ * may wait, peek, report an error or read the error queue goes the slow way.
+ */
+ssize_t udp_recvmsg_fast(struct sock *sk, struct sk_msg *m, int flags)
+{
+	if (flags & ~(MSG_DONTWAIT | MSG_TRUNC | MSG_WAITALL | MSG_CMSG_CLOEXEC))
+		return -SK_SLOWPATH;
+	if (__atomic_load_n(&sk->err, __ATOMIC_ACQUIRE))
+		return -SK_SLOWPATH;
+	struct pkt *pk = take(sk);
+	if (!pk)
+		/* empty and not waiting: EAGAIN, exactly what the slow path says */
+		return (flags & MSG_DONTWAIT) ? -EAGAIN : -SK_SLOWPATH;
+	return to_user(sk, m, flags, pk, false, false);
+}
+
 ssize_t udp_recvmsg(struct sock *sk, struct sk_msg *m, int flags)
 {
 	if (flags & MSG_ERRQUEUE) {
@@ -309,9 +389,18 @@ ssize_t udp_recvmsg(struct sock *sk, struct sk_msg *m, int flags)
 	for (;;) {
 		if (sk->err)
 			return sk_sock_error(sk);
-		pk = pkt_queue_peek(&sk->rcvq);
-		if (pk)
+		if (peek) {
+			/* a peeked datagram stays queued: copy it out while the
+			 * reader lock keeps other readers from taking it */
+			sk_reader_lock(sk);
+			pk = reader_head(sk);
+			ssize_t r = pk ? to_user(sk, m, flags, pk, true, true) : 0;
+			sk_reader_unlock(sk);
+			if (pk)
+				return r;
+		} else if ((pk = take(sk)) != NULL) {
 			break;
+		}
 		if (!timeo)
 			return -EAGAIN;
 		/* __skb_wait_for_more_packets: a shut-down reader gets 0 */
@@ -320,33 +409,8 @@ ssize_t udp_recvmsg(struct sock *sk, struct sk_msg *m, int flags)
 		int r = sk_wait(sk, POLLIN, &timeo);
 		if (r == -EINTR)
 			return -EINTR;
-		if (r == -EAGAIN && !sk->rcvq.count && !sk->err)
+		if (r == -EAGAIN && !sk_rx_pending(sk) && !sk->err)
 			return -EAGAIN;
 	}
-	if (!peek)
-		dequeue(sk);
-	size_t ulen = pk->tot_len - UDP_HLEN;
-	size_t copied = m->len < ulen ? m->len : ulen;
-	if (copied < ulen)
-		m->msg_flags |= MSG_TRUNC;
-	if (copied && sk_copy_pkt_to_iov(m, pk, UDP_HLEN, copied)) {
-		if (!peek) {
-			sk->drops++;
-			pkt_free(pk);
-		}
-		return -EFAULT;
-	}
-	sk_recv_timestamps(sk, m, pk);
-	struct sockaddr_in *sin = (struct sockaddr_in *)&m->addr;
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_port = pk->meta.sport;
-	sin->sin_addr.s_addr = pk->meta.saddr;
-	m->addrlen = sizeof(*sin);
-	if (sk->inet_flags & (INF_PKTINFO | INF_RECVTTL | INF_RECVTOS | INF_ORIGDSTADDR))
-		ip_cmsgs(sk, m, pk);
-	ssize_t ret = (flags & MSG_TRUNC) ? (ssize_t)ulen : (ssize_t)copied;
-	if (!peek)
-		pkt_free(pk);
-	return ret;
+	return to_user(sk, m, flags, pk, false, true);
 }

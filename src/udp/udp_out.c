@@ -211,9 +211,8 @@ static int udp_send_skb(struct sock *sk, struct pkt *pk, uint32_t saddr, uint32_
 		/* CHECKSUM_PARTIAL, as the kernel leaves it for lo (udp4_hwcsum):
 		 * the field holds the folded pseudo-header sum, and the receiver
 		 * trusts the datagram */
-		udp_hdr_build(h, &ur, 0, 0);
-		uint16_t partial = (uint16_t)~csum_fold(psum);
-		memcpy(h + 6, &partial, 2);
+		uint16_t hdr[4] = {ur.sport, ur.dport, htons(ur.len), (uint16_t)~csum_fold(psum)};
+		memcpy(h, hdr, sizeof(hdr));
 	} else {
 		uint32_t sum = pkt_csum_partial(pk, UDP_HLEN, plen, 0);
 		udp_hdr_build(h, &ur, psum, sum);

@@ -22,7 +22,7 @@ int ipv4_parse_flags(const uint8_t *p, size_t len, struct ipv4_repr *r, unsigned
 	hlen = ihl * 4;
 	if (hlen > len)
 		return -EINVAL;
-	if (!(flags & CSUM_SKIP) && csum_fold(csum_partial(p, hlen, 0)) != 0)
+	if (!(flags & CSUM_SKIP) && csum_fold(csum_hdr_sum(p, hlen, 0)) != 0)
 		return -EINVAL;
 	tot_len = wire_be16(p + offsetof(struct ipv4_hdr, tot_len));
 	if (tot_len > len || tot_len < hlen)
@@ -66,6 +66,6 @@ int ipv4_build(uint8_t *p, const struct ipv4_repr *r)
 	wire_put_raw16(p + offsetof(struct ipv4_hdr, check), 0);
 	wire_put_raw32(p + offsetof(struct ipv4_hdr, saddr), r->saddr);
 	wire_put_raw32(p + offsetof(struct ipv4_hdr, daddr), r->daddr);
-	wire_put_raw16(p + offsetof(struct ipv4_hdr, check), csum_fold(csum_partial(p, hlen, 0)));
+	wire_put_raw16(p + offsetof(struct ipv4_hdr, check), csum_fold(csum_hdr_sum(p, hlen, 0)));
 	return (int)hlen;
 }

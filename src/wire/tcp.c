@@ -73,6 +73,8 @@ static void tcp_opt_one(struct tcp_opts *o, uint8_t kind, unsigned size, const u
 			n = (size - TCP_OLEN_SACK_BASE) / TCP_OLEN_SACK_PERBLOCK;
 			if (n > TCP_MAX_SACKS)
 				n = TCP_MAX_SACKS;
+			/* No stale blocks of an earlier, longer SACK behind this one. */
+			memset(o->sacks, 0, sizeof(o->sacks));
 			for (i = 0; i < n; i++) {
 				o->sacks[i].start = wire_be32(v + 8 * i);
 				o->sacks[i].end = wire_be32(v + 8 * i + 4);

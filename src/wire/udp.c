@@ -52,6 +52,6 @@ int udp_hdr_build(uint8_t *p, const struct udp_repr *r, uint32_t psum, uint32_t 
 	wire_put_be16(p + offsetof(struct udp_hdr, len), r->len);
 	wire_put_raw16(p + offsetof(struct udp_hdr, check), 0);
 	wire_put_raw16(p + offsetof(struct udp_hdr, check),
-		       csum_fold_udp(csum_partial(p, UDP_HLEN, csum_add(psum, payload_sum))));
+		       csum_fold_udp(csum_hdr_sum(p, UDP_HLEN, csum_add(psum, payload_sum))));
 	return UDP_HLEN;
 }

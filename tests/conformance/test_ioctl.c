@@ -18,35 +18,7 @@
 #include <time.h>
 
 #include "sockapi.h"
-
-/* OK(expr) - assert expr did not fail; yields its value. */
-#define OK(expr)                                                                          \
-	({                                                                                \
-		errno = 0;                                                                \
-		long ok_r_ = (long)(expr);                                                \
-		cr_assert(ok_r_ >= 0, "%s: %s: -1 %s", api->name, #expr, strerror(errno)); \
-		ok_r_;                                                                    \
-	})
-
-/* FAILS(expr, err) - assert expr returned -1 with errno err. */
-#define FAILS(expr, err)                                                                   \
-	do {                                                                               \
-		errno = 0;                                                                 \
-		long f_r_ = (long)(expr);                                                  \
-		int f_e_ = errno;                                                          \
-		cr_assert(f_r_ == -1 && f_e_ == (err),                                     \
-			  "%s: %s: got %ld errno %d (%s), want -1 errno %d (%s)", api->name, \
-			  #expr, f_r_, f_e_, strerror(f_e_), (err), strerror(err));        \
-	} while (0)
-
-#define SA(p) ((struct sockaddr *)(p))
-
-static void send_to(const struct sockapi *api, int fd, const char *msg, size_t len)
-{
-	struct sockaddr_in d = sin4("127.0.0.1", 5000);
-
-	cr_assert_eq(OK(api->sendto(fd, msg, len, 0, SA(&d), sizeof(d))), (long)len);
-}
+#include "conf_util.h"
 
 static int ioctl_int(const struct sockapi *api, int fd, unsigned long req)
 {
@@ -54,14 +26,6 @@ static int ioctl_int(const struct sockapi *api, int fd, unsigned long req)
 
 	OK(api->ioctl(fd, req, &v));
 	return v;
-}
-
-static double now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
 CONFORMANCE(udp_ioctl, fcntl_nonblock)
@@ -73,10 +37,10 @@ CONFORMANCE(udp_ioctl, fcntl_nonblock)
 	cr_assert_eq(OK(api->fcntl(fd, F_GETFL, 0)), O_RDWR);
 	OK(api->fcntl(fd, F_SETFL, O_NONBLOCK));
 	cr_assert_eq(OK(api->fcntl(fd, F_GETFL, 0)), O_RDWR | O_NONBLOCK);
-	t0 = now_ms();
+	t0 = conf_now_ms();
 	FAILS(api->recv(fd, b, sizeof(b), 0), EAGAIN);
 	FAILS(api->read(fd, b, sizeof(b)), EAGAIN);
-	cr_assert_lt(now_ms() - t0, 1000);
+	cr_assert_lt(conf_now_ms() - t0, 1000);
 	/* F_SETFL replaces the flags: 0 clears O_NONBLOCK (the access mode stays). */
 	OK(api->fcntl(fd, F_SETFL, 0));
 	cr_assert_eq(OK(api->fcntl(fd, F_GETFL, 0)), O_RDWR);
@@ -119,8 +83,8 @@ CONFORMANCE(udp_ioctl, fionread_next_datagram)
 	char b[32];
 
 	cr_assert_eq(ioctl_int(api, rx, FIONREAD), 0);
-	send_to(api, tx, "hello world", 11);
-	send_to(api, tx, "abc", 3);
+	conf_send(api, tx, "127.0.0.1", 5000, "hello world", 11);
+	conf_send(api, tx, "127.0.0.1", 5000, "abc", 3);
 	/* UDP answers with the size of the next datagram, not the queue's total. */
 	cr_assert_eq(ioctl_int(api, rx, FIONREAD), 11);
 	cr_assert_eq(ioctl_int(api, rx, SIOCINQ), 11);
@@ -129,7 +93,7 @@ CONFORMANCE(udp_ioctl, fionread_next_datagram)
 	cr_assert_eq(OK(api->recv(rx, b, sizeof(b), 0)), 3);
 	cr_assert_eq(ioctl_int(api, rx, SIOCINQ), 0);
 	/* A queued zero-length datagram: 0 as well, though poll says readable. */
-	send_to(api, tx, "", 0);
+	conf_send(api, tx, "127.0.0.1", 5000, "", 0);
 	cr_assert_eq(ioctl_int(api, rx, FIONREAD), 0);
 	cr_assert_eq(OK(api->poll(&p, 1, 0)), 1);
 	cr_assert_eq(OK(api->recv(rx, b, sizeof(b), 0)), 0);
@@ -145,8 +109,8 @@ CONFORMANCE(udp_ioctl, siocoutq_zero_on_loopback)
 
 	cr_assert_eq(ioctl_int(api, tx, SIOCOUTQ), 0);
 	/* Loopback frees the sender's charge as it hands the packet over. */
-	send_to(api, tx, big, sizeof(big));
-	send_to(api, tx, "x", 1);
+	conf_send(api, tx, "127.0.0.1", 5000, big, sizeof(big));
+	conf_send(api, tx, "127.0.0.1", 5000, "x", 1);
 	cr_assert_eq(ioctl_int(api, tx, SIOCOUTQ), 0);
 	/* The receiver's queue is not the sender's outq. */
 	cr_assert_eq(ioctl_int(api, rx, SIOCOUTQ), 0);
@@ -167,7 +131,7 @@ CONFORMANCE(udp_ioctl, siocgstamp)
 	/* Nothing received yet: no stamp. */
 	FAILS(api->ioctl(rx, SIOCGSTAMP, &tv), ENOENT);
 	FAILS(api->ioctl(rx, SIOCGSTAMPNS, &ts), ENOENT);
-	send_to(api, tx, "x", 1);
+	conf_send(api, tx, "127.0.0.1", 5000, "x", 1);
 	/* Queued is not enough: the stamp is taken when a datagram is read. */
 	FAILS(api->ioctl(rx, SIOCGSTAMP, &tv), ENOENT);
 	cr_assert_eq(OK(api->recv(rx, b, sizeof(b), 0)), 1);

@@ -13,23 +13,11 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sockapi.h"
-
-/* OK(expr) - assert expr did not fail; yields its value. */
-#define OK(expr)                                                                          \
-	({                                                                                \
-		errno = 0;                                                                \
-		long ok_r_ = (long)(expr);                                                \
-		cr_assert(ok_r_ >= 0, "%s: %s: -1 %s", api->name, #expr, strerror(errno)); \
-		ok_r_;                                                                    \
-	})
-
-#define SA(p) ((struct sockaddr *)(p))
+#include "conf_util.h"
 
 /* Everything poll(2) reports on request (the rest it reports anyway). */
 #define ALL                                                                            \
@@ -37,14 +25,6 @@
 	 POLLRDHUP)
 #define WRITABLE (POLLOUT | POLLWRNORM | POLLWRBAND)	/* 0x304 */
 #define READABLE (POLLIN | POLLRDNORM)			/* 0x041 */
-
-static double now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
 
 /* poll one fd for ALL with timeout 0; Return: revents. */
 static short revents_of(const struct sockapi *api, int fd)
@@ -63,15 +43,6 @@ static short revents_of(const struct sockapi *api, int fd)
 		cr_assert_eq(m_, (want), "%s: revents %#x, want %#x", (api)->name, m_, \
 			     (want));                                                  \
 	} while (0)
-
-static void send_to(const struct sockapi *api, int fd, const char *ip, uint16_t port,
-		    const char *msg)
-{
-	struct sockaddr_in d = sin4(ip, port);
-
-	cr_assert_eq(OK(api->sendto(fd, msg, strlen(msg), 0, SA(&d), sizeof(d))),
-		     (long)strlen(msg));
-}
 
 /* R-NOTE-SELECT R-SEND-10 */
 CONFORMANCE(udp_poll, writable_through_setup)
@@ -94,8 +65,8 @@ CONFORMANCE(udp_poll, readable_while_queued)
 	int tx = bound_udp(api, "127.0.0.1", 6000, NULL);
 	char b[8];
 
-	send_to(api, tx, "127.0.0.1", 5000, "a");
-	send_to(api, tx, "127.0.0.1", 5000, "");
+	conf_send_str(api, tx, "127.0.0.1", 5000, "a");
+	conf_send_str(api, tx, "127.0.0.1", 5000, "");
 	ASSERT_MASK(api, rx, READABLE | WRITABLE);
 	cr_assert_eq(OK(api->recv(rx, b, sizeof(b), 0)), 1);
 	/* A zero-length datagram makes the socket readable all the same. */
@@ -106,39 +77,22 @@ CONFORMANCE(udp_poll, readable_while_queued)
 	OK(api->close(tx));
 }
 
-struct later {
-	const struct sockapi *api;
-	int fd;
-	unsigned delay_ms;
-	pthread_t th;
-};
-
-static void *later_main(void *arg)
-{
-	struct later *l = arg;
-	struct sockaddr_in d = sin4("127.0.0.1", 5000);
-	struct timespec ts = { 0, (long)l->delay_ms * 1000000 };
-
-	nanosleep(&ts, NULL);
-	l->api->sendto(l->fd, "wake", 4, 0, SA(&d), sizeof(d));
-	return NULL;
-}
-
 CONFORMANCE(udp_poll, wakes_on_arrival)
 {
 	int rx = bound_udp(api, "127.0.0.1", 5000, NULL);
 	int tx = bound_udp(api, "127.0.0.1", 6000, NULL);
-	struct later l = { .api = api, .fd = tx, .delay_ms = 150 };
+	struct conf_later l = { .api = api, .delay_ms = 150, .fd = tx, .msg = "wake",
+				  .to = sin4("127.0.0.1", 5000) };
 	struct pollfd p = { .fd = rx, .events = POLLIN };
 	double t0, dt;
 
-	cr_assert_eq(pthread_create(&l.th, NULL, later_main, &l), 0);
-	t0 = now_ms();
+	conf_later_start(&l);
+	t0 = conf_now_ms();
 	cr_assert_eq(OK(api->poll(&p, 1, 5000)), 1);
-	dt = now_ms() - t0;
+	dt = conf_now_ms() - t0;
 	cr_assert(dt >= 100 && dt < 4000, "%s: woke after %.0f ms", api->name, dt);
 	cr_assert_eq(p.revents, POLLIN);
-	pthread_join(l.th, NULL);
+	conf_later_join(&l);
 	cr_assert_eq(conf_drain(api, rx), 1);
 	OK(api->close(rx));
 	OK(api->close(tx));
@@ -242,13 +196,13 @@ CONFORMANCE(udp_poll, mixed_with_pipe)
 	p[1] = (struct pollfd){ .fd = pfd[0], .events = POLLIN };
 	p[2] = (struct pollfd){ .fd = pfd[1], .events = POLLIN };
 	/* Timeout 0: nothing readable, returns at once. */
-	t0 = now_ms();
+	t0 = conf_now_ms();
 	cr_assert_eq(OK(api->poll(p, 2, 0)), 0);
-	cr_assert_lt(now_ms() - t0, 50);
+	cr_assert_lt(conf_now_ms() - t0, 50);
 	/* A small timeout is honoured, not cut short. */
-	t0 = now_ms();
+	t0 = conf_now_ms();
 	cr_assert_eq(OK(api->poll(p, 2, 60)), 0);
-	dt = now_ms() - t0;
+	dt = conf_now_ms() - t0;
 	cr_assert(dt >= 55 && dt < 1000, "%s: 60 ms poll took %.0f ms", api->name, dt);
 	cr_assert(p[0].revents == 0 && p[1].revents == 0);
 	/* The pipe alone. */
@@ -257,7 +211,7 @@ CONFORMANCE(udp_poll, mixed_with_pipe)
 	cr_assert_eq(p[0].revents, 0);
 	cr_assert_eq(p[1].revents, POLLIN);
 	/* Both. */
-	send_to(api, tx, "127.0.0.1", 5000, "s");
+	conf_send_str(api, tx, "127.0.0.1", 5000, "s");
 	cr_assert_eq(OK(api->poll(p, 2, 1000)), 2);
 	cr_assert_eq(p[0].revents, POLLIN);
 	cr_assert_eq(p[1].revents, POLLIN);
@@ -298,15 +252,15 @@ CONFORMANCE(udp_poll, timeouts_on_idle_socket)
 	struct pollfd p = { .fd = rx, .events = POLLIN | POLLPRI };
 	double t0, dt;
 
-	t0 = now_ms();
+	t0 = conf_now_ms();
 	cr_assert_eq(OK(api->poll(&p, 1, 80)), 0);
-	dt = now_ms() - t0;
+	dt = conf_now_ms() - t0;
 	cr_assert(dt >= 75 && dt < 1000, "%s: 80 ms poll took %.0f ms", api->name, dt);
 	cr_assert_eq(p.revents, 0);
 	/* No fds at all: a plain sleep. */
-	t0 = now_ms();
+	t0 = conf_now_ms();
 	cr_assert_eq(OK(api->poll(NULL, 0, 30)), 0);
-	dt = now_ms() - t0;
+	dt = conf_now_ms() - t0;
 	cr_assert(dt >= 25 && dt < 1000, "%s: 30 ms empty poll took %.0f ms", api->name, dt);
 	OK(api->close(rx));
 }

@@ -14,34 +14,12 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 
 #include "sockapi.h"
-
-/* OK(expr) - assert expr did not fail; yields its value. */
-#define OK(expr)                                                                          \
-	({                                                                                \
-		errno = 0;                                                                \
-		long ok_r_ = (long)(expr);                                                \
-		cr_assert(ok_r_ >= 0, "%s: %s: -1 %s", api->name, #expr, strerror(errno)); \
-		ok_r_;                                                                    \
-	})
-
-/* FAILS(expr, err) - assert expr returned -1 with errno err. */
-#define FAILS(expr, err)                                                                   \
-	do {                                                                               \
-		errno = 0;                                                                 \
-		long f_r_ = (long)(expr);                                                  \
-		int f_e_ = errno;                                                          \
-		cr_assert(f_r_ == -1 && f_e_ == (err),                                     \
-			  "%s: %s: got %ld errno %d (%s), want -1 errno %d (%s)", api->name, \
-			  #expr, f_r_, f_e_, strerror(f_e_), (err), strerror(err));        \
-	} while (0)
-
-#define SA(p) ((struct sockaddr *)(p))
+#include "conf_util.h"
 
 /* The usual pair: rx bound to 127.0.0.1:5000, tx bound to 127.0.0.1:6000. */
 struct pair {
@@ -66,52 +44,12 @@ static void closepair(const struct sockapi *api, struct pair p)
 /* Send len bytes of msg from tx to rx's 127.0.0.1:5000. */
 static void put(const struct sockapi *api, struct pair p, const void *msg, size_t len)
 {
-	struct sockaddr_in d = sin4("127.0.0.1", 5000);
-
-	cr_assert_eq(OK(api->sendto(p.tx, msg, len, 0, SA(&d), sizeof(d))), (long)len);
+	conf_send(api, p.tx, "127.0.0.1", 5000, msg, len);
 }
 
 static void put_str(const struct sockapi *api, struct pair p, const char *msg)
 {
 	put(api, p, msg, strlen(msg));
-}
-
-static double now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-/* A thread that sends one datagram after a delay (to wake a blocked receiver). */
-struct later {
-	const struct sockapi *api;
-	int fd;
-	unsigned delay_ms;
-	const char *msg;
-	pthread_t th;
-};
-
-static void *later_main(void *arg)
-{
-	struct later *l = arg;
-	struct sockaddr_in d = sin4("127.0.0.1", 5000);
-	struct timespec ts = { l->delay_ms / 1000, (long)(l->delay_ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-	l->api->sendto(l->fd, l->msg, strlen(l->msg), 0, SA(&d), sizeof(d));
-	return NULL;
-}
-
-static void later_start(struct later *l)
-{
-	cr_assert_eq(pthread_create(&l->th, NULL, later_main, l), 0);
-}
-
-static void later_join(struct later *l)
-{
-	pthread_join(l->th, NULL);
 }
 
 /* ---- the family ----------------------------------------------------------- */
@@ -255,10 +193,10 @@ CONFORMANCE(udp_recv, waitall_returns_one_datagram)
 	put_str(api, p, "12345");
 	put_str(api, p, "678");
 	/* MSG_WAITALL means nothing to a datagram socket: one datagram, at once. */
-	t0 = now_ms();
+	t0 = conf_now_ms();
 	cr_assert_eq(OK(api->recv(p.rx, b, sizeof(b), MSG_WAITALL)), 5);
 	cr_assert_eq(OK(api->recv(p.rx, b, sizeof(b), MSG_WAITALL)), 3);
-	cr_assert_lt(now_ms() - t0, 1000);
+	cr_assert_lt(conf_now_ms() - t0, 1000);
 	closepair(api, p);
 }
 
@@ -400,9 +338,9 @@ CONFORMANCE(udp_recv, recvmmsg_waitforone)
 	put_str(api, p, "bb");
 	put_str(api, p, "ccc");
 	/* Blocking socket, vlen 5, three queued: three, without waiting for more. */
-	t0 = now_ms();
+	t0 = conf_now_ms();
 	cr_assert_eq(OK(api->recvmmsg(p.rx, mm.v, 5, MSG_WAITFORONE, NULL)), 3);
-	cr_assert_lt(now_ms() - t0, 1000);
+	cr_assert_lt(conf_now_ms() - t0, 1000);
 	for (int i = 0; i < 3; i++) {
 		cr_assert_eq(mm.v[i].msg_len, (unsigned)i + 1);
 		cr_assert_eq(mm.buf[i][0], 'a' + i);
@@ -417,17 +355,18 @@ CONFORMANCE(udp_recv, recvmmsg_waitforone)
 CONFORMANCE(udp_recv, recvmmsg_waitforone_blocks_for_first)
 {
 	struct pair p = mkpair(api);
-	struct later l = { .api = api, .fd = p.tx, .delay_ms = 150, .msg = "late" };
+	struct conf_later l = { .api = api, .delay_ms = 150, .fd = p.tx, .msg = "late",
+				  .to = sin4("127.0.0.1", 5000) };
 	struct mm mm;
 	double t0;
 
 	mm_init(&mm);
-	later_start(&l);
-	t0 = now_ms();
+	conf_later_start(&l);
+	t0 = conf_now_ms();
 	cr_assert_eq(OK(api->recvmmsg(p.rx, mm.v, 4, MSG_WAITFORONE, NULL)), 1);
-	cr_assert_geq(now_ms() - t0, 100);
+	cr_assert_geq(conf_now_ms() - t0, 100);
 	cr_assert_eq(mm.v[0].msg_len, 4);
-	later_join(&l);
+	conf_later_join(&l);
 	closepair(api, p);
 }
 
@@ -466,28 +405,29 @@ CONFORMANCE(udp_recv, recvmmsg_vlen_zero)
 CONFORMANCE(udp_recv, recvmmsg_timeout_only_between_datagrams)
 {
 	struct pair p = mkpair(api);
-	struct later l = { .api = api, .fd = p.tx, .delay_ms = 300, .msg = "second" };
+	struct conf_later l = { .api = api, .delay_ms = 300, .fd = p.tx, .msg = "second",
+				  .to = sin4("127.0.0.1", 5000) };
 	struct timespec to = { 0, 50 * 1000000 };
 	struct mm mm;
 	double t0, dt;
 
 	mm_init(&mm);
 	put_str(api, p, "first");
-	later_start(&l);
+	conf_later_start(&l);
 	/*
 	 * The kernel's documented bug: the timeout is checked only after each
 	 * datagram, so with one queued and vlen 2 the call blocks for the
 	 * second well past the 50 ms it was given.
 	 */
-	t0 = now_ms();
+	t0 = conf_now_ms();
 	cr_assert_eq(OK(api->recvmmsg(p.rx, mm.v, 2, 0, &to)), 2);
-	dt = now_ms() - t0;
+	dt = conf_now_ms() - t0;
 	cr_assert_geq(dt, 250, "%s: returned after %.0f ms", api->name, dt);
 	cr_assert_eq(mm.v[1].msg_len, 6);
 	/* The time left is written back: none. */
 	cr_assert(to.tv_sec == 0 && to.tv_nsec == 0, "%s: left %ld.%09ld", api->name,
 		  (long)to.tv_sec, to.tv_nsec);
-	later_join(&l);
+	conf_later_join(&l);
 	closepair(api, p);
 }
 
@@ -515,12 +455,12 @@ CONFORMANCE(udp_recv, errqueue_empty)
 {
 	struct pair p = mkpair(api);
 	char b[16];
-	double t0 = now_ms();
+	double t0 = conf_now_ms();
 
 	/* Never blocks, even without MSG_DONTWAIT. */
 	FAILS(api->recv(p.rx, b, sizeof(b), MSG_ERRQUEUE), EAGAIN);
 	FAILS(api->recv(p.rx, b, sizeof(b), MSG_ERRQUEUE | MSG_DONTWAIT), EAGAIN);
-	cr_assert_lt(now_ms() - t0, 1000);
+	cr_assert_lt(conf_now_ms() - t0, 1000);
 	closepair(api, p);
 }
 
@@ -534,13 +474,13 @@ CONFORMANCE(udp_recv, rcvtimeo_expires)
 
 	mm_init(&mm);
 	OK(api->setsockopt(p.rx, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
-	t0 = now_ms();
+	t0 = conf_now_ms();
 	FAILS(api->recv(p.rx, b, sizeof(b), 0), EAGAIN);
-	dt = now_ms() - t0;
+	dt = conf_now_ms() - t0;
 	cr_assert(dt >= 90 && dt < 1000, "%s: recv gave up after %.0f ms", api->name, dt);
-	t0 = now_ms();
+	t0 = conf_now_ms();
 	FAILS(api->recvmmsg(p.rx, mm.v, 2, 0, NULL), EAGAIN);
-	dt = now_ms() - t0;
+	dt = conf_now_ms() - t0;
 	cr_assert(dt >= 90 && dt < 1000, "%s: recvmmsg gave up after %.0f ms", api->name, dt);
 	/* Data queued in time is returned at once. */
 	put_str(api, p, "ok");
@@ -560,9 +500,9 @@ CONFORMANCE(udp_recv, rcvtimeo_negative_means_no_wait)
 	 * receive path reads as "do not wait" (unlike 0.0, "wait forever").
 	 */
 	OK(api->setsockopt(p.rx, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
-	t0 = now_ms();
+	t0 = conf_now_ms();
 	FAILS(api->recv(p.rx, b, sizeof(b), 0), EAGAIN);
-	cr_assert_lt(now_ms() - t0, 50);
+	cr_assert_lt(conf_now_ms() - t0, 50);
 	closepair(api, p);
 }
 

@@ -6,7 +6,6 @@
  *
  * Expected values were read from the kernel (Linux 6.18, x86_64).
  */
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -17,17 +16,7 @@
 #include <time.h>
 
 #include "sockapi.h"
-
-/* OK(expr) - assert expr did not fail; yields its value. */
-#define OK(expr)                                                                          \
-	({                                                                                \
-		errno = 0;                                                                \
-		long ok_r_ = (long)(expr);                                                \
-		cr_assert(ok_r_ >= 0, "%s: %s: -1 %s", api->name, #expr, strerror(errno)); \
-		ok_r_;                                                                    \
-	})
-
-#define SA(p) ((struct sockaddr *)(p))
+#include "conf_util.h"
 
 /* One receive with room for control data. */
 struct rx {
@@ -45,15 +34,6 @@ static int set_on(const struct sockapi *api, int fd, int lvl, int name)
 	int one = 1;
 
 	return OK(api->setsockopt(fd, lvl, name, &one, sizeof(one)));
-}
-
-static void send_to(const struct sockapi *api, int fd, const char *ip, uint16_t port,
-		    const char *msg)
-{
-	struct sockaddr_in d = sin4(ip, port);
-
-	cr_assert_eq(OK(api->sendto(fd, msg, strlen(msg), 0, SA(&d), sizeof(d))),
-		     (long)strlen(msg));
 }
 
 /* recvmsg (non-blocking) with controllen bytes of control space (ctl NULL if < 0). */
@@ -86,14 +66,6 @@ static int count_cmsgs(struct rx *r)
 	return n;
 }
 
-static void assert_ip(struct in_addr a, const char *ip)
-{
-	char got[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, &a, got, sizeof(got));
-	cr_assert_str_eq(got, ip);
-}
-
 static struct in_pktinfo pktinfo_of(struct rx *r)
 {
 	struct cmsghdr *c = find(r, IPPROTO_IP, IP_PKTINFO);
@@ -113,17 +85,17 @@ CONFORMANCE(udp_cmsg, none_unless_asked)
 	int tx = bound_udp(api, "127.0.0.1", 6000, NULL);
 	struct rx r;
 
-	send_to(api, tx, "127.0.0.1", 5000, "x");
+	conf_send_str(api, tx, "127.0.0.1", 5000, "x");
 	rx_one(api, rx, &r, 256);
 	cr_assert_eq(r.m.msg_controllen, 0);
 	cr_assert_eq(r.m.msg_flags, 0);
 	/* On, then off again. */
 	set_on(api, rx, IPPROTO_IP, IP_PKTINFO);
-	send_to(api, tx, "127.0.0.1", 5000, "x");
+	conf_send_str(api, tx, "127.0.0.1", 5000, "x");
 	rx_one(api, rx, &r, 256);
 	cr_assert_eq(count_cmsgs(&r), 1);
 	OK(api->setsockopt(rx, IPPROTO_IP, IP_PKTINFO, &(int){ 0 }, sizeof(int)));
-	send_to(api, tx, "127.0.0.1", 5000, "x");
+	conf_send_str(api, tx, "127.0.0.1", 5000, "x");
 	rx_one(api, rx, &r, 256);
 	cr_assert_eq(r.m.msg_controllen, 0);
 	OK(api->close(rx));
@@ -138,14 +110,14 @@ CONFORMANCE(udp_cmsg, pktinfo_on_loopback)
 	struct rx r;
 
 	set_on(api, rx, IPPROTO_IP, IP_PKTINFO);
-	send_to(api, tx, "127.0.0.1", 5000, "hi");
+	conf_send_str(api, tx, "127.0.0.1", 5000, "hi");
 	rx_one(api, rx, &r, 256);
 	cr_assert_eq(r.n, 2);
 	cr_assert_eq(r.m.msg_controllen, CMSG_SPACE(sizeof(struct in_pktinfo)));
 	pi = pktinfo_of(&r);
 	cr_assert_eq(pi.ipi_ifindex, 1);	/* lo */
-	assert_ip(pi.ipi_spec_dst, "127.0.0.1");
-	assert_ip(pi.ipi_addr, "127.0.0.1");
+	conf_assert_ip(pi.ipi_spec_dst, "127.0.0.1");
+	conf_assert_ip(pi.ipi_addr, "127.0.0.1");
 	OK(api->close(rx));
 	OK(api->close(tx));
 }
@@ -159,12 +131,12 @@ CONFORMANCE(udp_cmsg, pktinfo_wildcard_socket)
 
 	set_on(api, rx, IPPROTO_IP, IP_PKTINFO);
 	/* Any 127/8 address is local; pktinfo tells which one was used. */
-	send_to(api, tx, "127.0.0.5", 5000, "hi");
+	conf_send_str(api, tx, "127.0.0.5", 5000, "hi");
 	rx_one(api, rx, &r, 256);
 	pi = pktinfo_of(&r);
 	cr_assert_eq(pi.ipi_ifindex, 1);
-	assert_ip(pi.ipi_spec_dst, "127.0.0.5");
-	assert_ip(pi.ipi_addr, "127.0.0.5");
+	conf_assert_ip(pi.ipi_spec_dst, "127.0.0.5");
+	conf_assert_ip(pi.ipi_addr, "127.0.0.5");
 	OK(api->close(rx));
 	OK(api->close(tx));
 }
@@ -178,7 +150,7 @@ CONFORMANCE(udp_cmsg, recvtos)
 	struct rx r;
 
 	set_on(api, rx, IPPROTO_IP, IP_RECVTOS);
-	send_to(api, tx, "127.0.0.1", 5000, "a");
+	conf_send_str(api, tx, "127.0.0.1", 5000, "a");
 	rx_one(api, rx, &r, 256);
 	c = find(&r, IPPROTO_IP, IP_TOS);
 	cr_assert(c);
@@ -187,7 +159,7 @@ CONFORMANCE(udp_cmsg, recvtos)
 	cr_assert_eq(r.m.msg_controllen, CMSG_SPACE(1));
 	cr_assert_eq(CMSG_DATA(c)[0], 0);
 	OK(api->setsockopt(tx, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)));
-	send_to(api, tx, "127.0.0.1", 5000, "b");
+	conf_send_str(api, tx, "127.0.0.1", 5000, "b");
 	rx_one(api, rx, &r, 256);
 	c = find(&r, IPPROTO_IP, IP_TOS);
 	cr_assert(c);
@@ -205,7 +177,7 @@ CONFORMANCE(udp_cmsg, recvttl)
 	struct rx r;
 
 	set_on(api, rx, IPPROTO_IP, IP_RECVTTL);
-	send_to(api, tx, "127.0.0.1", 5000, "a");
+	conf_send_str(api, tx, "127.0.0.1", 5000, "a");
 	rx_one(api, rx, &r, 256);
 	c = find(&r, IPPROTO_IP, IP_TTL);
 	cr_assert(c);
@@ -213,7 +185,7 @@ CONFORMANCE(udp_cmsg, recvttl)
 	memcpy(&v, CMSG_DATA(c), sizeof(v));
 	cr_assert_eq(v, 64);
 	OK(api->setsockopt(tx, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)));
-	send_to(api, tx, "127.0.0.1", 5000, "b");
+	conf_send_str(api, tx, "127.0.0.1", 5000, "b");
 	rx_one(api, rx, &r, 256);
 	c = find(&r, IPPROTO_IP, IP_TTL);
 	cr_assert(c);
@@ -232,7 +204,7 @@ CONFORMANCE(udp_cmsg, origdstaddr)
 	struct rx r;
 
 	set_on(api, rx, IPPROTO_IP, IP_RECVORIGDSTADDR);
-	send_to(api, tx, "127.0.0.7", 5000, "a");
+	conf_send_str(api, tx, "127.0.0.7", 5000, "a");
 	rx_one(api, rx, &r, 256);
 	c = find(&r, IPPROTO_IP, IP_ORIGDSTADDR);
 	cr_assert(c);
@@ -240,7 +212,7 @@ CONFORMANCE(udp_cmsg, origdstaddr)
 	memcpy(&a, CMSG_DATA(c), sizeof(a));
 	cr_assert_eq(a.sin_family, AF_INET);
 	cr_assert_eq(a.sin_port, htons(5000));
-	assert_ip(a.sin_addr, "127.0.0.7");
+	conf_assert_ip(a.sin_addr, "127.0.0.7");
 	OK(api->close(rx));
 	OK(api->close(tx));
 }
@@ -256,7 +228,7 @@ CONFORMANCE(udp_cmsg, timestamps_sane)
 	double d;
 
 	set_on(api, rx, SOL_SOCKET, SO_TIMESTAMP);
-	send_to(api, tx, "127.0.0.1", 5000, "a");
+	conf_send_str(api, tx, "127.0.0.1", 5000, "a");
 	rx_one(api, rx, &r, 256);
 	gettimeofday(&now, NULL);
 	c = find(&r, SOL_SOCKET, SCM_TIMESTAMP);
@@ -269,7 +241,7 @@ CONFORMANCE(udp_cmsg, timestamps_sane)
 	cr_assert(tv.tv_usec >= 0 && tv.tv_usec < 1000000);
 	/* Switching to ns replaces the us stamp (the two are exclusive). */
 	set_on(api, rx, SOL_SOCKET, SO_TIMESTAMPNS);
-	send_to(api, tx, "127.0.0.1", 5000, "b");
+	conf_send_str(api, tx, "127.0.0.1", 5000, "b");
 	rx_one(api, rx, &r, 256);
 	clock_gettime(CLOCK_REALTIME, &nows);
 	cr_assert_eq(count_cmsgs(&r), 1);
@@ -297,7 +269,7 @@ CONFORMANCE(udp_cmsg, ctrunc)
 	set_on(api, rx, IPPROTO_IP, IP_PKTINFO);
 	/* No room for even a header: nothing written, MSG_CTRUNC, length 0. */
 	for (long len = 0; len < (long)sizeof(struct cmsghdr); len += 4) {
-		send_to(api, tx, "127.0.0.1", 5000, "x");
+		conf_send_str(api, tx, "127.0.0.1", 5000, "x");
 		rx_one(api, rx, &r, len);
 		cr_assert_eq(r.n, 1);
 		cr_assert_eq(r.m.msg_flags, MSG_CTRUNC, "%s: controllen %ld", api->name, len);
@@ -305,7 +277,7 @@ CONFORMANCE(udp_cmsg, ctrunc)
 		cr_assert_eq(r.ctl.buf[0], 0xee);
 	}
 	/* A NULL control buffer is the same, whatever msg_controllen says. */
-	send_to(api, tx, "127.0.0.1", 5000, "x");
+	conf_send_str(api, tx, "127.0.0.1", 5000, "x");
 	rx_one(api, rx, &r, -1);
 	cr_assert_eq(r.m.msg_flags, MSG_CTRUNC);
 	cr_assert_eq(r.m.msg_controllen, 0);
@@ -313,7 +285,7 @@ CONFORMANCE(udp_cmsg, ctrunc)
 	 * Room for the header and part of the data: put_cmsg writes a cut
 	 * message whose cmsg_len is the room there was (20 of 28 here).
 	 */
-	send_to(api, tx, "127.0.0.1", 5000, "x");
+	conf_send_str(api, tx, "127.0.0.1", 5000, "x");
 	rx_one(api, rx, &r, 20);
 	cr_assert_eq(r.m.msg_flags, MSG_CTRUNC);
 	cr_assert_eq(r.m.msg_controllen, 20);
@@ -325,13 +297,13 @@ CONFORMANCE(udp_cmsg, ctrunc)
 	cr_assert_eq(ifindex, 1);
 	cr_assert_eq(r.ctl.buf[20], 0xee);
 	/* CMSG_LEN exactly (no trailing padding room): complete, no flag. */
-	send_to(api, tx, "127.0.0.1", 5000, "x");
+	conf_send_str(api, tx, "127.0.0.1", 5000, "x");
 	rx_one(api, rx, &r, CMSG_LEN(sizeof(struct in_pktinfo)));
 	cr_assert_eq(r.m.msg_flags, 0);
 	cr_assert_eq(r.m.msg_controllen, CMSG_LEN(sizeof(struct in_pktinfo)));
 	/* Two messages, room for the first only: it is whole, the second is cut off. */
 	set_on(api, rx, IPPROTO_IP, IP_RECVTTL);
-	send_to(api, tx, "127.0.0.1", 5000, "x");
+	conf_send_str(api, tx, "127.0.0.1", 5000, "x");
 	rx_one(api, rx, &r, CMSG_SPACE(sizeof(struct in_pktinfo)) + 8);
 	cr_assert_eq(r.m.msg_flags, MSG_CTRUNC);
 	cr_assert_eq(r.m.msg_controllen, CMSG_SPACE(sizeof(struct in_pktinfo)));
@@ -372,7 +344,7 @@ CONFORMANCE(udp_cmsg, kernel_order)
 	set_on(api, rx, SOL_SOCKET, SO_RXQ_OVFL);	/* no drops: no message */
 	set_on(api, rx, IPPROTO_IP, IP_PKTINFO);
 	set_on(api, rx, SOL_SOCKET, SO_TIMESTAMP);
-	send_to(api, tx, "127.0.0.1", 5000, "all");
+	conf_send_str(api, tx, "127.0.0.1", 5000, "all");
 	rx_one(api, rx, &r, 512);
 	cr_assert_eq(r.m.msg_flags, 0);
 	for (c = CMSG_FIRSTHDR(&r.m); c; c = CMSG_NXTHDR(&r.m, c), i++) {
@@ -414,7 +386,7 @@ CONFORMANCE(udp_cmsg, recvmmsg_per_entry_control)
 	for (int i = 0; i < 3; i++) {
 		ttl = 10 + i;
 		OK(api->setsockopt(tx, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)));
-		send_to(api, tx, "127.0.0.1", 5000, "m");
+		conf_send_str(api, tx, "127.0.0.1", 5000, "m");
 	}
 	cr_assert_eq(OK(api->recvmmsg(rx, v, 3, MSG_DONTWAIT, NULL)), 3);
 	for (int i = 0; i < 3; i += 2) {
@@ -457,7 +429,7 @@ CONFORMANCE(udp_cmsg, rxq_ovfl_counts_drops)
 	OK(api->setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)));
 	set_on(api, rx, SOL_SOCKET, SO_RXQ_OVFL);
 	for (int i = 0; i < 20; i++)
-		send_to(api, tx, "127.0.0.1", 5000, "d");
+		conf_send_str(api, tx, "127.0.0.1", 5000, "d");
 	api->sleep_ms(20);
 	/*
 	 * The count is stamped on a datagram when it is queued, and only a
@@ -470,15 +442,15 @@ CONFORMANCE(udp_cmsg, rxq_ovfl_counts_drops)
 	}
 	cr_assert_eq(conf_drain(api, rx), 0);
 	/* Later datagrams carry the running total of drops. */
-	send_to(api, tx, "127.0.0.1", 5000, "e");
+	conf_send_str(api, tx, "127.0.0.1", 5000, "e");
 	rx_one(api, rx, &r, 256);
 	cr_assert_eq(drops_of(&r), 16);
-	send_to(api, tx, "127.0.0.1", 5000, "f");
+	conf_send_str(api, tx, "127.0.0.1", 5000, "f");
 	rx_one(api, rx, &r, 256);
 	cr_assert_eq(drops_of(&r), 16);
 	/* Off: no message although the count is still 16. */
 	OK(api->setsockopt(rx, SOL_SOCKET, SO_RXQ_OVFL, &(int){ 0 }, sizeof(int)));
-	send_to(api, tx, "127.0.0.1", 5000, "g");
+	conf_send_str(api, tx, "127.0.0.1", 5000, "g");
 	rx_one(api, rx, &r, 256);
 	cr_assert_eq(r.m.msg_controllen, 0);
 	OK(api->close(rx));

@@ -8,7 +8,6 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -18,23 +17,7 @@
 #include <netinet/udp.h>
 
 #include "sockapi.h"
-
-static int udp_socket(const struct sockapi *api)
-{
-	int fd = api->socket(AF_INET, SOCK_DGRAM, 0);
-
-	cr_assert(fd >= 0, "%s: socket: %s", api->name, strerror(errno));
-	return fd;
-}
-
-static int connected_udp(const struct sockapi *api, const struct sockaddr_in *to)
-{
-	int fd = udp_socket(api);
-
-	cr_assert(api->connect(fd, (const struct sockaddr *)to, sizeof(*to)) == 0,
-		  "%s: connect: %s", api->name, strerror(errno));
-	return fd;
-}
+#include "conf_util.h"
 
 /* R-SEND-1 R-ERR-EDESTADDRREQ: UDP with no peer and no address: EDESTADDRREQ. */
 CONFORMANCE(send, unconnected_udp_edestaddrreq)
@@ -47,7 +30,7 @@ CONFORMANCE(send, unconnected_udp_edestaddrreq)
 	int r, s;
 
 	r = bound_udp(api, "127.0.0.1", 1234, &ra);
-	s = udp_socket(api);
+	s = conf_udp(api);
 	CONF_ERR(api->send(s, "x", 1, 0), EDESTADDRREQ);
 	/*
 	 * The failed send still bound the socket to an ephemeral port
@@ -83,7 +66,7 @@ CONFORMANCE(send, send_flags0_is_write)
 	int r, s;
 
 	r = bound_udp(api, "127.0.0.1", 1234, &ra);
-	s = connected_udp(api, &ra);
+	s = conf_udp_connected(api, &ra);
 	cr_assert(api->getsockname(s, (struct sockaddr *)&sa, &l) == 0);
 	CONF_RET(api->send(s, "hello", 5, 0), 5);
 	CONF_RET(api->write(s, "hello", 5), 5);
@@ -111,7 +94,7 @@ CONFORMANCE(send, send_is_sendto_null)
 	int r, s, u;
 
 	r = bound_udp(api, "127.0.0.1", 1234, &ra);
-	s = connected_udp(api, &ra);
+	s = conf_udp_connected(api, &ra);
 	CONF_RET(api->send(s, "abc", 3, MSG_DONTWAIT), 3);
 	CONF_RET(api->sendto(s, "abc", 3, MSG_DONTWAIT, NULL, 0), 3);
 	/* A NULL address is no address, whatever addrlen says (sys_sendto). */
@@ -120,7 +103,7 @@ CONFORMANCE(send, send_is_sendto_null)
 		conf_expect_dgram(api, r, "abc", 3);
 	CONF_ERR(api->send(s, "abc", 3, MSG_OOB), EOPNOTSUPP);
 	CONF_ERR(api->sendto(s, "abc", 3, MSG_OOB, NULL, 0), EOPNOTSUPP);
-	u = udp_socket(api);
+	u = conf_udp(api);
 	CONF_ERR(api->send(u, "abc", 3, 0), EDESTADDRREQ);
 	CONF_ERR(api->sendto(u, "abc", 3, 0, NULL, 0), EDESTADDRREQ);
 	conf_expect_none(api, r);
@@ -142,7 +125,7 @@ CONFORMANCE(send, sendto_address_on_connected_udp)
 
 	r1 = bound_udp(api, "127.0.0.1", 1234, &r1a);
 	r2 = bound_udp(api, "127.0.0.1", 1235, &r2a);
-	s = connected_udp(api, &r1a);
+	s = conf_udp_connected(api, &r1a);
 	CONF_RET(api->sendto(s, "to2", 3, 0, (struct sockaddr *)&r2a, sizeof(r2a)), 3);
 	conf_expect_dgram(api, r2, "to2", 3);
 	conf_expect_none(api, r1);
@@ -173,7 +156,7 @@ CONFORMANCE(send, sendto_destination_checks)
 	int r, s;
 
 	r = bound_udp(api, "127.0.0.1", 1234, &ra);
-	s = udp_socket(api);
+	s = conf_udp(api);
 	CONF_ERR(api->sendto(s, "x", 1, 0, (struct sockaddr *)&ra, 0), EINVAL);
 	CONF_ERR(api->sendto(s, "x", 1, 0, (struct sockaddr *)&ra, 3), EINVAL);
 	CONF_ERR(api->sendto(s, "x", 1, 0, (struct sockaddr *)&ra, sizeof(ra) - 1), EINVAL);
@@ -211,7 +194,7 @@ CONFORMANCE(send, sendmsg_gathers_iov)
 	int r, s, c;
 
 	r = bound_udp(api, "127.0.0.1", 1234, &ra);
-	s = udp_socket(api);
+	s = conf_udp(api);
 	CONF_RET(api->sendmsg(s, &m, 0), 7);
 	conf_expect_dgram(api, r, "one-two", 7);
 	/* Every bit of msg_flags set, MSG_OOB among them: ignored on send. */
@@ -219,7 +202,7 @@ CONFORMANCE(send, sendmsg_gathers_iov)
 	CONF_RET(api->sendmsg(s, &m, 0), 7);
 	conf_expect_dgram(api, r, "one-two", 7);
 	/* The same vector through writev on a connected socket: the same datagram. */
-	c = connected_udp(api, &ra);
+	c = conf_udp_connected(api, &ra);
 	CONF_RET(api->writev(c, iov, 4), 7);
 	conf_expect_dgram(api, r, "one-two", 7);
 	/* No iovec at all: an empty datagram. */
@@ -231,23 +214,6 @@ CONFORMANCE(send, sendmsg_gathers_iov)
 	api->close(c);
 	api->close(s);
 	api->close(r);
-}
-
-/* Build n IP_TTL control messages of value ttl into buf; Return: their length. */
-static size_t ttl_cmsgs(void *buf, int n, int ttl)
-{
-	struct cmsghdr *c;
-	size_t off = 0;
-
-	for (int i = 0; i < n; i++, off += CMSG_SPACE(sizeof(int))) {
-		c = (struct cmsghdr *)((char *)buf + off);
-		memset(c, 0, CMSG_SPACE(sizeof(int)));
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		c->cmsg_level = IPPROTO_IP;
-		c->cmsg_type = IP_TTL;
-		memcpy(CMSG_DATA(c), &ttl, sizeof(int));
-	}
-	return off;
 }
 
 /* Receive one datagram with IP_RECVTTL on; Return: its TTL. */
@@ -297,9 +263,9 @@ CONFORMANCE(send, sendmsg_control_messages)
 
 	r = bound_udp(api, "127.0.0.1", 1234, &ra);
 	cr_assert(api->setsockopt(r, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one)) == 0);
-	s = udp_socket(api);
+	s = conf_udp(api);
 
-	m.msg_controllen = ttl_cmsgs(ctl.b, 1, 7);
+	m.msg_controllen = conf_ttl_cmsgs(ctl.b, 1, 7);
 	CONF_RET(api->sendmsg(s, &m, 0), 1);
 	cr_assert_eq(recv_ttl(api, r), 7, "%s: IP_TTL cmsg not applied", api->name);
 	/* The last message may end at CMSG_LEN, without the padding. */
@@ -311,18 +277,18 @@ CONFORMANCE(send, sendmsg_control_messages)
 	cr_assert_eq(recv_ttl(api, r), 64, "%s: default TTL", api->name);
 
 	/* Rejected. */
-	m.msg_controllen = ttl_cmsgs(ctl.b, 1, 7);
+	m.msg_controllen = conf_ttl_cmsgs(ctl.b, 1, 7);
 	c->cmsg_len = CMSG_LEN(sizeof(int)) + 100;
 	CONF_ERR(api->sendmsg(s, &m, 0), EINVAL);
 	c->cmsg_len = sizeof(struct cmsghdr) - 6;
 	CONF_ERR(api->sendmsg(s, &m, 0), EINVAL);
 	c->cmsg_len = sizeof(struct cmsghdr);	/* IP_TTL with no int */
 	CONF_ERR(api->sendmsg(s, &m, 0), EINVAL);
-	ttl_cmsgs(ctl.b, 1, 0);
+	conf_ttl_cmsgs(ctl.b, 1, 0);
 	CONF_ERR(api->sendmsg(s, &m, 0), EINVAL);
-	ttl_cmsgs(ctl.b, 1, 256);
+	conf_ttl_cmsgs(ctl.b, 1, 256);
 	CONF_ERR(api->sendmsg(s, &m, 0), EINVAL);
-	ttl_cmsgs(ctl.b, 1, 7);
+	conf_ttl_cmsgs(ctl.b, 1, 7);
 	c->cmsg_type = 999;
 	CONF_ERR(api->sendmsg(s, &m, 0), EINVAL);
 	c->cmsg_level = SOL_SOCKET;
@@ -330,7 +296,7 @@ CONFORMANCE(send, sendmsg_control_messages)
 	c->cmsg_level = IPPROTO_UDP;
 	CONF_ERR(api->sendmsg(s, &m, 0), EINVAL);
 	/* A valid message followed by a zeroed header: cmsg_len 0 is malformed. */
-	ttl_cmsgs(ctl.b, 1, 7);
+	conf_ttl_cmsgs(ctl.b, 1, 7);
 	memset(ctl.b + CMSG_SPACE(sizeof(int)), 0, sizeof(struct cmsghdr));
 	m.msg_controllen = CMSG_SPACE(sizeof(int)) + sizeof(struct cmsghdr);
 	CONF_ERR(api->sendmsg(s, &m, 0), EINVAL);
@@ -343,10 +309,10 @@ CONFORMANCE(send, sendmsg_control_messages)
 	m.msg_controllen = sizeof(struct cmsghdr) - 1;
 	CONF_RET(api->sendmsg(s, &m, 0), 1);
 	cr_assert_eq(recv_ttl(api, r), 64);
-	m.msg_controllen = ttl_cmsgs(ctl.b, 1, 9) + sizeof(struct cmsghdr) - 1;
+	m.msg_controllen = conf_ttl_cmsgs(ctl.b, 1, 9) + sizeof(struct cmsghdr) - 1;
 	CONF_RET(api->sendmsg(s, &m, 0), 1);
 	cr_assert_eq(recv_ttl(api, r), 9);
-	ttl_cmsgs(ctl.b, 1, 7);
+	conf_ttl_cmsgs(ctl.b, 1, 7);
 	m.msg_controllen = CMSG_SPACE(sizeof(int));
 	c->cmsg_level = 999;
 	CONF_RET(api->sendmsg(s, &m, 0), 1);
@@ -370,7 +336,7 @@ CONFORMANCE(send, sendmsg_control_messages)
 CONFORMANCE(send, no_delivery_failure_reported)
 {
 	struct sockaddr_in closed = sin4("127.0.0.1", 9), far = sin4("198.19.0.5", 9);
-	int s = udp_socket(api);
+	int s = conf_udp(api);
 
 	for (int i = 0; i < 3; i++)
 		CONF_RET(api->sendto(s, "x", 1, 0, (struct sockaddr *)&closed, sizeof(closed)), 1);
@@ -393,8 +359,8 @@ CONFORMANCE(send, returns_bytes_sent)
 
 	r = bound_udp(api, "127.0.0.1", 1234, &ra);
 	api->setsockopt(r, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-	s = udp_socket(api);
-	c = connected_udp(api, &ra);
+	s = conf_udp(api);
+	c = conf_udp_connected(api, &ra);
 	conf_fill(buf, sizeof(buf), 11);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		CONF_RET(api->sendto(s, buf, sizes[i], 0, (struct sockaddr *)&ra, sizeof(ra)),
@@ -435,13 +401,13 @@ CONFORMANCE(send, msghdr_lengths_are_size_t)
 	int r, s;
 
 	r = bound_udp(api, "127.0.0.1", 1234, &ra);
-	s = udp_socket(api);
+	s = conf_udp(api);
 #if SIZE_MAX > 0xffffffffu
 	m.msg_iovlen = ((size_t)1 << 32) + 1;
 	CONF_ERR(api->sendmsg(s, &m, 0), EMSGSIZE);
 	m.msg_iovlen = 1;
 	m.msg_control = ctl.b;
-	m.msg_controllen = ((size_t)1 << 32) + ttl_cmsgs(ctl.b, 1, 5);
+	m.msg_controllen = ((size_t)1 << 32) + conf_ttl_cmsgs(ctl.b, 1, 5);
 	CONF_ERR(api->sendmsg(s, &m, 0), ENOBUFS);
 	conf_expect_none(api, r);
 #endif
@@ -451,35 +417,6 @@ CONFORMANCE(send, msghdr_lengths_are_size_t)
 	conf_expect_dgram(api, r, "x", 1);
 	api->close(s);
 	api->close(r);
-}
-
-/* A thread that lets time pass on the stack (real or virtual) after a real delay. */
-struct time_passer {
-	const struct sockapi *api;
-	unsigned delay_ms, pass_ms;
-	atomic_int started;
-	pthread_t th;
-};
-
-static void *time_passer_run(void *arg)
-{
-	struct time_passer *tp = arg;
-	struct timespec d = { 0, (long)tp->delay_ms * 1000000L };
-
-	nanosleep(&d, NULL);
-	atomic_store(&tp->started, 1);
-	tp->api->sleep_ms(tp->pass_ms);
-	return NULL;
-}
-
-static void time_passer_start(struct time_passer *tp, const struct sockapi *api,
-			      unsigned delay_ms, unsigned pass_ms)
-{
-	tp->api = api;
-	tp->delay_ms = delay_ms;
-	tp->pass_ms = pass_ms;
-	atomic_store(&tp->started, 0);
-	cr_assert(pthread_create(&tp->th, NULL, time_passer_run, tp) == 0);
 }
 
 static short pollout(const struct sockapi *api, int fd)
@@ -537,7 +474,7 @@ CONFORMANCE(send, sndbuf_full_eagain_and_pollout, .timeout = 30)
 CONFORMANCE(send, sndbuf_full_blocks_until_space, .timeout = 30)
 {
 	static char buf[2000];
-	struct time_passer tp;
+	struct conf_later tp = { .api = api, .delay_ms = 100, .pass_ms = 1500 };
 	struct sockaddr_in dst;
 	struct timeval tv = { 0, 300000 };
 	int s;
@@ -546,11 +483,11 @@ CONFORMANCE(send, sndbuf_full_blocks_until_space, .timeout = 30)
 	for (int i = 0; i < 2; i++)
 		CONF_RET(api->sendto(s, buf, sizeof(buf), 0, (struct sockaddr *)&dst,
 				     sizeof(dst)), sizeof(buf));
-	time_passer_start(&tp, api, 100, 1500);
+	conf_later_start(&tp);
 	CONF_RET(api->sendto(s, buf, sizeof(buf), 0, (struct sockaddr *)&dst, sizeof(dst)),
 		 sizeof(buf));
 	cr_assert(atomic_load(&tp.started), "%s: the send did not block", api->name);
-	pthread_join(tp.th, NULL);
+	conf_later_join(&tp);
 	api->sleep_ms(1500);
 
 	/* Full again; now with a send timeout shorter than ARP's patience. */
@@ -558,10 +495,12 @@ CONFORMANCE(send, sndbuf_full_blocks_until_space, .timeout = 30)
 		CONF_RET(api->sendto(s, buf, sizeof(buf), 0, (struct sockaddr *)&dst,
 				     sizeof(dst)), sizeof(buf));
 	cr_assert(api->setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == 0);
-	time_passer_start(&tp, api, 50, 500);
+	tp.delay_ms = 50;
+	tp.pass_ms = 500;
+	conf_later_start(&tp);
 	CONF_ERR(api->sendto(s, buf, sizeof(buf), 0, (struct sockaddr *)&dst, sizeof(dst)),
 		 EAGAIN);
-	pthread_join(tp.th, NULL);
+	conf_later_join(&tp);
 	api->sleep_ms(1500);
 	api->close(s);
 }
@@ -580,7 +519,7 @@ CONFORMANCE(send, corked_appends_and_pollout_lo)
 	int r, s, one = 1, total = 0;
 
 	r = bound_udp(api, "127.0.0.1", 1234, &ra);
-	s = udp_socket(api);
+	s = conf_udp(api);
 	cr_assert(api->setsockopt(s, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)) == 0);
 	cr_assert(api->setsockopt(s, IPPROTO_UDP, UDP_CORK, &one, sizeof(one)) == 0);
 	cr_assert(pollout(api, s));

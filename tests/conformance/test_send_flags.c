@@ -12,7 +12,6 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,23 +19,7 @@
 #include <netinet/udp.h>
 
 #include "sockapi.h"
-
-static int udp_socket(const struct sockapi *api)
-{
-	int fd = api->socket(AF_INET, SOCK_DGRAM, 0);
-
-	cr_assert(fd >= 0, "%s: socket: %s", api->name, strerror(errno));
-	return fd;
-}
-
-static int connected_udp(const struct sockapi *api, const struct sockaddr_in *to)
-{
-	int fd = udp_socket(api);
-
-	cr_assert(api->connect(fd, (const struct sockaddr *)to, sizeof(*to)) == 0,
-		  "%s: connect: %s", api->name, strerror(errno));
-	return fd;
-}
+#include "conf_util.h"
 
 /*
  * Send "f" with flags through send, sendto, sendmsg and sendmmsg (s is
@@ -68,7 +51,7 @@ CONFORMANCE(send_flags, confirm_accepted)
 	int r, s;
 
 	r = bound_udp(api, "127.0.0.1", 1234, &ra);
-	s = connected_udp(api, &ra);
+	s = conf_udp_connected(api, &ra);
 	each_call_delivers(api, s, r, &ra, MSG_CONFIRM);
 	api->close(s);
 	api->close(r);
@@ -85,11 +68,11 @@ CONFORMANCE(send_flags, dontroute_local)
 	int r, s, d, one = 1;
 
 	r = bound_udp(api, "127.0.0.1", 1234, &ra);
-	s = connected_udp(api, &ra);
+	s = conf_udp_connected(api, &ra);
 	each_call_delivers(api, s, r, &ra, MSG_DONTROUTE);
 	CONF_ERR(api->sendto(s, "f", 1, MSG_DONTROUTE, (struct sockaddr *)&far, sizeof(far)),
 		 ENETUNREACH);
-	d = udp_socket(api);
+	d = conf_udp(api);
 	cr_assert(api->setsockopt(d, SOL_SOCKET, SO_DONTROUTE, &one, sizeof(one)) == 0);
 	CONF_RET(api->sendto(d, "f", 1, 0, (struct sockaddr *)&ra, sizeof(ra)), 1);
 	conf_expect_dgram(api, r, "f", 1);
@@ -97,24 +80,6 @@ CONFORMANCE(send_flags, dontroute_local)
 	api->close(d);
 	api->close(s);
 	api->close(r);
-}
-
-/* A thread that lets time pass on the stack (real or virtual) after a real delay. */
-struct time_passer {
-	const struct sockapi *api;
-	atomic_int started;
-	pthread_t th;
-};
-
-static void *time_passer_run(void *arg)
-{
-	struct time_passer *tp = arg;
-	struct timespec d = { 0, 100 * 1000000L };
-
-	nanosleep(&d, NULL);
-	atomic_store(&tp->started, 1);
-	tp->api->sleep_ms(1500);
-	return NULL;
 }
 
 /*
@@ -126,7 +91,7 @@ static void *time_passer_run(void *arg)
 CONFORMANCE(send_flags, dontwait_is_per_call, .timeout = 30)
 {
 	static char buf[2000];
-	struct time_passer tp = { .api = api };
+	struct conf_later tp = { .api = api, .delay_ms = 100, .pass_ms = 1500 };
 	struct sockaddr_in dst;
 	struct iovec iov = { buf, sizeof(buf) };
 	struct msghdr m = { .msg_name = &dst, .msg_namelen = sizeof(dst), .msg_iov = &iov,
@@ -144,11 +109,11 @@ CONFORMANCE(send_flags, dontwait_is_per_call, .timeout = 30)
 	CONF_ERR(api->sendmsg(s, &m, MSG_DONTWAIT), EAGAIN);
 	fl = api->fcntl(s, F_GETFL, 0);
 	cr_assert(fl >= 0 && !(fl & O_NONBLOCK), "%s: MSG_DONTWAIT set O_NONBLOCK", api->name);
-	cr_assert(pthread_create(&tp.th, NULL, time_passer_run, &tp) == 0);
+	conf_later_start(&tp);
 	CONF_RET(api->sendto(s, buf, sizeof(buf), 0, (struct sockaddr *)&dst, sizeof(dst)),
 		 sizeof(buf));
 	cr_assert(atomic_load(&tp.started), "%s: the blocking send did not block", api->name);
-	pthread_join(tp.th, NULL);
+	conf_later_join(&tp);
 	api->sleep_ms(1500);
 	api->close(s);
 }
@@ -164,7 +129,7 @@ CONFORMANCE(send_flags, eor_ignored_on_udp)
 	int r, s;
 
 	r = bound_udp(api, "127.0.0.1", 1234, &ra);
-	s = connected_udp(api, &ra);
+	s = conf_udp_connected(api, &ra);
 	each_call_delivers(api, s, r, &ra, MSG_EOR);
 	CONF_RET(api->send(s, "ab", 2, MSG_MORE | MSG_EOR), 2);
 	conf_expect_none(api, r);
@@ -192,7 +157,7 @@ CONFORMANCE(send_flags, more_appends_one_datagram)
 
 	r1 = bound_udp(api, "127.0.0.1", 1234, &r1a);
 	r2 = bound_udp(api, "127.0.0.1", 1235, &r2a);
-	s = udp_socket(api);
+	s = conf_udp(api);
 	CONF_RET(api->sendto(s, "ab", 2, MSG_MORE, (struct sockaddr *)&r1a, sizeof(r1a)), 2);
 	CONF_RET(api->sendto(s, "cd", 2, MSG_MORE, (struct sockaddr *)&r1a, sizeof(r1a)), 2);
 	conf_expect_none(api, r1);
@@ -233,7 +198,7 @@ CONFORMANCE(send_flags, udp_cork_holds_until_cleared)
 	int r, s, on = 1, off = 0, v = -1;
 
 	r = bound_udp(api, "127.0.0.1", 1234, &ra);
-	s = connected_udp(api, &ra);
+	s = conf_udp_connected(api, &ra);
 	CONF_RET(api->setsockopt(s, IPPROTO_UDP, UDP_CORK, &on, sizeof(on)), 0);
 	CONF_RET(api->getsockopt(s, IPPROTO_UDP, UDP_CORK, &v, &l), 0);
 	cr_assert_eq(v, 1);
@@ -271,7 +236,7 @@ CONFORMANCE(send_flags, more_pending_fate)
 	int r, s, t;
 
 	r = bound_udp(api, "127.0.0.1", 1234, &ra);
-	s = udp_socket(api);
+	s = conf_udp(api);
 	CONF_RET(api->sendto(s, big, sizeof(big), MSG_MORE, (struct sockaddr *)&ra, sizeof(ra)),
 		 sizeof(big));
 	CONF_ERR(api->sendto(s, big, 6000, MSG_MORE, (struct sockaddr *)&ra, sizeof(ra)),
@@ -284,7 +249,7 @@ CONFORMANCE(send_flags, more_pending_fate)
 	CONF_RET(api->sendto(s, "r", 1, 0, (struct sockaddr *)&ra, sizeof(ra)), 1);
 	conf_expect_dgram(api, r, "ppr", 3);
 
-	t = udp_socket(api);
+	t = conf_udp(api);
 	CONF_RET(api->sendto(t, "gone", 4, MSG_MORE, (struct sockaddr *)&ra, sizeof(ra)), 4);
 	api->close(t);
 	conf_expect_none(api, r);

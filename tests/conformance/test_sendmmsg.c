@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,16 +19,9 @@
 #include <netinet/ip.h>
 
 #include "sockapi.h"
+#include "conf_util.h"
 
 #define UNTOUCHED 777u
-
-static int udp_socket(const struct sockapi *api)
-{
-	int fd = api->socket(AF_INET, SOCK_DGRAM, 0);
-
-	cr_assert(fd >= 0, "%s: socket: %s", api->name, strerror(errno));
-	return fd;
-}
 
 /* Point entry m at one iovec and (optionally) a destination; mark msg_len. */
 static void mm_set(struct mmsghdr *m, struct iovec *iov, size_t iovlen, struct sockaddr_in *to)
@@ -67,7 +59,7 @@ CONFORMANCE(sendmmsg, each_entry_is_a_sendmsg)
 	r1 = bound_udp(api, "127.0.0.1", 1234, &r1a);
 	r2 = bound_udp(api, "127.0.0.1", 1235, &r2a);
 	cr_assert(api->setsockopt(r1, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one)) == 0);
-	s = udp_socket(api);
+	s = conf_udp(api);
 	mm_set(&mv[0], &iov[0], 1, &r1a);
 	mm_set(&mv[1], &iov[1], 2, &r2a);
 	mm_set(&mv[2], &iov[3], 1, &r1a);
@@ -117,7 +109,7 @@ CONFORMANCE(sendmmsg, flags_apply_to_every_entry)
 	int r, s;
 
 	r = bound_udp(api, "127.0.0.1", 1234, &ra);
-	s = udp_socket(api);
+	s = conf_udp(api);
 	for (int i = 0; i < 3; i++)
 		mm_set(&mv[i], &iov[i], 1, &ra);
 	CONF_RET(api->sendmmsg(s, mv, 3, MSG_MORE), 3);
@@ -139,25 +131,6 @@ CONFORMANCE(sendmmsg, flags_apply_to_every_entry)
 	api->close(r);
 }
 
-/* A thread that lets time pass on the stack (real or virtual) after a real delay. */
-struct time_passer {
-	const struct sockapi *api;
-	unsigned delay_ms, pass_ms;
-	atomic_int started;
-	pthread_t th;
-};
-
-static void *time_passer_run(void *arg)
-{
-	struct time_passer *tp = arg;
-	struct timespec d = { 0, (long)tp->delay_ms * 1000000L };
-
-	nanosleep(&d, NULL);
-	atomic_store(&tp->started, 1);
-	tp->api->sleep_ms(tp->pass_ms);
-	return NULL;
-}
-
 /*
  * R-MMSG-5 R-MMSG-6 R-MMSG-7: with the send buffer filling (datagrams wait
  * for ARP, see conf_stalled_sender: two 2000-byte datagrams fit), a
@@ -172,7 +145,7 @@ CONFORMANCE(sendmmsg, nonblocking_partial_then_rest, .timeout = 30)
 	struct iovec iov = { buf, sizeof(buf) };
 	struct sockaddr_in dst;
 	struct mmsghdr mv[5];
-	struct time_passer tp = { .api = api, .delay_ms = 100, .pass_ms = 1500 };
+	struct conf_later tp = { .api = api, .delay_ms = 100, .pass_ms = 1500 };
 	int s, fl;
 
 	s = conf_stalled_sender(api, &dst);
@@ -198,11 +171,11 @@ CONFORMANCE(sendmmsg, nonblocking_partial_then_rest, .timeout = 30)
 	cr_assert(api->fcntl(s, F_SETFL, fl) == 0);
 	for (int i = 0; i < 3; i++)
 		mm_set(&mv[i], &iov, 1, &dst);
-	cr_assert(pthread_create(&tp.th, NULL, time_passer_run, &tp) == 0);
+	conf_later_start(&tp);
 	CONF_RET(api->sendmmsg(s, mv, 3, 0), 3);
 	cr_assert(atomic_load(&tp.started), "%s: blocking sendmmsg did not wait", api->name);
 	cr_assert(mv[2].msg_len == 2000);
-	pthread_join(tp.th, NULL);
+	conf_later_join(&tp);
 	api->sleep_ms(1500);
 	api->close(s);
 }
@@ -224,7 +197,7 @@ CONFORMANCE(sendmmsg, error_after_first_is_lost)
 	int r, s, err = -1;
 
 	r = bound_udp(api, "127.0.0.1", 1234, &ra);
-	s = udp_socket(api);
+	s = conf_udp(api);
 	mm_set(&mv[0], &ok1, 1, &ra);
 	mm_set(&mv[1], &toobig, 1, &ra);
 	mm_set(&mv[2], &ok3, 1, &ra);
@@ -276,7 +249,7 @@ CONFORMANCE(sendmmsg, vlen_zero_and_clamped, .timeout = 30)
 
 	r = bound_udp(api, "127.0.0.1", 1234, &ra);
 	api->setsockopt(r, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-	s = udp_socket(api);
+	s = conf_udp(api);
 	CONF_RET(api->sendmmsg(s, NULL, 0, 0), 0);
 	CONF_RET(api->sendmmsg(s, conf_bad_ptr(), 0, 0), 0);
 

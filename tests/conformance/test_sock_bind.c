@@ -5,7 +5,6 @@
  *
  * Expected values were read from the kernel (Linux 6.18, x86_64).
  */
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -13,59 +12,12 @@
 #include <string.h>
 
 #include "sockapi.h"
-
-/* OK(expr) - assert expr did not fail; yields its value. */
-#define OK(expr)                                                                          \
-	({                                                                                \
-		errno = 0;                                                                \
-		long ok_r_ = (long)(expr);                                                \
-		cr_assert(ok_r_ >= 0, "%s: %s: -1 %s", api->name, #expr, strerror(errno)); \
-		ok_r_;                                                                    \
-	})
-
-/* FAILS(expr, err) - assert expr returned -1 with errno err. */
-#define FAILS(expr, err)                                                                   \
-	do {                                                                               \
-		errno = 0;                                                                 \
-		long f_r_ = (long)(expr);                                                  \
-		int f_e_ = errno;                                                          \
-		cr_assert(f_r_ == -1 && f_e_ == (err),                                     \
-			  "%s: %s: got %ld errno %d (%s), want -1 errno %d (%s)", api->name, \
-			  #expr, f_r_, f_e_, strerror(f_e_), (err), strerror(err));        \
-	} while (0)
-
-#define SA(p) ((struct sockaddr *)(p))
-
-static int udp(const struct sockapi *api)
-{
-	return OK(api->socket(AF_INET, SOCK_DGRAM, 0));
-}
-
-static struct sockaddr_in local_of(const struct sockapi *api, int fd)
-{
-	struct sockaddr_in a;
-	socklen_t l = sizeof(a);
-
-	memset(&a, 0xee, sizeof(a));
-	OK(api->getsockname(fd, SA(&a), &l));
-	cr_assert_eq(l, sizeof(a));
-	cr_assert_eq(a.sin_family, AF_INET);
-	return a;
-}
-
-static void assert_addr(const struct sockaddr_in *a, const char *ip, uint16_t port)
-{
-	char got[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, &a->sin_addr, got, sizeof(got));
-	cr_assert_str_eq(got, ip);
-	cr_assert_eq(ntohs(a->sin_port), port, "port %u, want %u", ntohs(a->sin_port), port);
-}
+#include "conf_util.h"
 
 /* A UDP socket with SO_REUSEADDR / SO_REUSEPORT as asked, not bound yet. */
 static int udp_reuse(const struct sockapi *api, int reuseaddr, int reuseport)
 {
-	int fd = udp(api);
+	int fd = conf_udp(api);
 
 	if (reuseaddr)
 		OK(api->setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuseaddr, sizeof(int)));
@@ -84,10 +36,8 @@ static int bind_to(const struct sockapi *api, int fd, const char *ip, uint16_t p
 /* Send n one-byte datagrams from fd to ip:port. */
 static void send_n(const struct sockapi *api, int fd, const char *ip, uint16_t port, int n)
 {
-	struct sockaddr_in d = sin4(ip, port);
-
 	for (int i = 0; i < n; i++)
-		cr_assert_eq(OK(api->sendto(fd, "x", 1, 0, SA(&d), sizeof(d))), 1);
+		conf_send(api, fd, ip, port, "x", 1);
 }
 
 /* ---- ephemeral ports and double binds ----------------------------------- */
@@ -101,7 +51,7 @@ CONFORMANCE(udp_bind, bind_ephemeral_in_range)
 
 	OK(conf_sysctl_get(api, NULL, "net.ipv4.ip_local_port_range", txt, sizeof(txt)));
 	cr_assert_eq(sscanf(txt, "%u %u", &lo, &hi), 2);
-	assert_addr(&a, "127.0.0.1", ntohs(a.sin_port));
+	conf_assert_addr(&a, "127.0.0.1", ntohs(a.sin_port));
 	cr_assert(ntohs(a.sin_port) >= lo && ntohs(a.sin_port) <= hi, "port %u not in %u-%u",
 		  ntohs(a.sin_port), lo, hi);
 	any = bound_udp(api, "0.0.0.0", 0, &a);
@@ -114,7 +64,7 @@ CONFORMANCE(udp_bind, bind_ephemeral_in_range)
 CONFORMANCE(udp_bind, bind_twice_einval)
 {
 	int fd = bound_udp(api, "127.0.0.1", 0, NULL);
-	int sent = udp(api);
+	int sent = conf_udp(api);
 	struct sockaddr_in d = sin4("127.0.0.1", 9);
 
 	/* inet_bind refuses any second bind, even to the same or a free port. */
@@ -131,13 +81,13 @@ CONFORMANCE(udp_bind, bind_twice_einval)
 CONFORMANCE(udp_bind, bind_eaddrinuse)
 {
 	int a = bound_udp(api, "127.0.0.1", 5000, NULL);
-	int b = udp(api);
+	int b = conf_udp(api);
 	struct sockaddr_in got;
 
 	FAILS(bind_to(api, b, "127.0.0.1", 5000), EADDRINUSE);
 	/* The failed bind left b unbound: it can still bind elsewhere. */
-	got = local_of(api, b);
-	assert_addr(&got, "0.0.0.0", 0);
+	got = conf_local_of(api, b);
+	conf_assert_addr(&got, "0.0.0.0", 0);
 	OK(bind_to(api, b, "127.0.0.1", 5001));
 	OK(api->close(a));
 	OK(api->close(b));
@@ -157,7 +107,7 @@ CONFORMANCE(udp_bind, bind_port_free_after_close)
 CONFORMANCE(udp_bind, ephemeral_ports_exhausted)
 {
 	struct sockaddr_in d = sin4("127.0.0.1", 9), a;
-	int x, y, z = udp(api);
+	int x, y, z = conf_udp(api);
 	socklen_t l = sizeof(a);
 
 	/* A two-port range, both ports taken by wildcard binds. */
@@ -280,7 +230,7 @@ CONFORMANCE(udp_bind, reuseport_both)
 
 CONFORMANCE(udp_bind, bind_addrlen)
 {
-	int fd = udp(api);
+	int fd = conf_udp(api);
 	struct {
 		struct sockaddr_in a;
 		char pad[16];
@@ -294,14 +244,14 @@ CONFORMANCE(udp_bind, bind_addrlen)
 	memset(&big, 0x55, sizeof(big));
 	big.a = a;
 	OK(api->bind(fd, SA(&big), sizeof(big)));
-	a = local_of(api, fd);
-	assert_addr(&a, "127.0.0.1", 5000);
+	a = conf_local_of(api, fd);
+	conf_assert_addr(&a, "127.0.0.1", 5000);
 	OK(api->close(fd));
 }
 
 CONFORMANCE(udp_bind, bind_wrong_family)
 {
-	int fd = udp(api);
+	int fd = conf_udp(api);
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(5000) };
 	struct sockaddr_in a;
 
@@ -319,26 +269,26 @@ CONFORMANCE(udp_bind, bind_wrong_family)
 	a = sin4("0.0.0.0", 5000);
 	a.sin_family = AF_UNSPEC;
 	OK(api->bind(fd, SA(&a), sizeof(a)));
-	a = local_of(api, fd);
-	assert_addr(&a, "0.0.0.0", 5000);
+	a = conf_local_of(api, fd);
+	conf_assert_addr(&a, "0.0.0.0", 5000);
 	OK(api->close(fd));
 }
 
 CONFORMANCE(udp_bind, bind_nonlocal_address)
 {
-	int fd = udp(api), fb = udp(api), one = 1;
+	int fd = conf_udp(api), fb = conf_udp(api), one = 1;
 	struct sockaddr_in a;
 
 	FAILS(bind_to(api, fd, "10.1.2.3", 5000), EADDRNOTAVAIL);
 	FAILS(bind_to(api, fd, "192.0.2.1", 0), EADDRNOTAVAIL);
 	/* Still unbound after the failures. */
-	a = local_of(api, fd);
-	assert_addr(&a, "0.0.0.0", 0);
+	a = conf_local_of(api, fd);
+	conf_assert_addr(&a, "0.0.0.0", 0);
 	/* IP_FREEBIND lifts the check. */
 	OK(api->setsockopt(fb, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)));
 	OK(bind_to(api, fb, "10.1.2.3", 5000));
-	a = local_of(api, fb);
-	assert_addr(&a, "10.1.2.3", 5000);
+	a = conf_local_of(api, fb);
+	conf_assert_addr(&a, "10.1.2.3", 5000);
 	OK(api->close(fd));
 	OK(api->close(fb));
 }
@@ -350,12 +300,12 @@ CONFORMANCE(udp_bind, bind_local_kinds)
 					  "224.0.0.1" };
 
 	for (unsigned i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		int fd = udp(api);
+		int fd = conf_udp(api);
 		struct sockaddr_in a;
 
 		OK(bind_to(api, fd, ok[i], 5000));
-		a = local_of(api, fd);
-		assert_addr(&a, ok[i], 5000);
+		a = conf_local_of(api, fd);
+		conf_assert_addr(&a, ok[i], 5000);
 		OK(api->close(fd));
 	}
 }
@@ -364,8 +314,8 @@ CONFORMANCE(udp_bind, bind_local_kinds)
 
 CONFORMANCE(udp_bind, bind_any_vs_specific)
 {
-	int a = bound_udp(api, "0.0.0.0", 5000, NULL), b = udp(api);
-	int c = bound_udp(api, "127.0.0.1", 5001, NULL), d = udp(api);
+	int a = bound_udp(api, "0.0.0.0", 5000, NULL), b = conf_udp(api);
+	int c = bound_udp(api, "127.0.0.1", 5001, NULL), d = conf_udp(api);
 
 	FAILS(bind_to(api, b, "127.0.0.1", 5000), EADDRINUSE);
 	FAILS(bind_to(api, d, "0.0.0.0", 5001), EADDRINUSE);
@@ -380,7 +330,7 @@ CONFORMANCE(udp_bind, bind_two_specific_addresses)
 	int a = bound_udp(api, "127.0.0.1", 5000, NULL);
 	int b = bound_udp(api, "127.0.0.2", 5000, NULL);
 	int tx = bound_udp(api, "127.0.0.1", 6000, NULL);
-	int any = udp(api);
+	int any = conf_udp(api);
 
 	/* Each receives what is addressed to it. */
 	send_n(api, tx, "127.0.0.2", 5000, 2);
@@ -399,11 +349,11 @@ CONFORMANCE(udp_bind, bind_privileged_port_as_root)
 {
 	int a = bound_udp(api, "127.0.0.1", 80, NULL);
 	int b = bound_udp(api, "127.0.0.1", 1, NULL);
-	struct sockaddr_in got = local_of(api, a);
+	struct sockaddr_in got = conf_local_of(api, a);
 
-	assert_addr(&got, "127.0.0.1", 80);
-	got = local_of(api, b);
-	assert_addr(&got, "127.0.0.1", 1);
+	conf_assert_addr(&got, "127.0.0.1", 80);
+	got = conf_local_of(api, b);
+	conf_assert_addr(&got, "127.0.0.1", 1);
 	OK(api->close(a));
 	OK(api->close(b));
 }

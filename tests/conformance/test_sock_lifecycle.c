@@ -6,7 +6,6 @@
  * Every expected value below was read from the kernel (Linux 6.18, x86_64)
  * by running the scenario; the comments name the surprising ones.
  */
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,66 +16,7 @@
 #include <unistd.h>
 
 #include "sockapi.h"
-
-/* OK(expr) - assert expr did not fail; yields its value. */
-#define OK(expr)                                                                          \
-	({                                                                                \
-		errno = 0;                                                                \
-		long ok_r_ = (long)(expr);                                                \
-		cr_assert(ok_r_ >= 0, "%s: %s: -1 %s", api->name, #expr, strerror(errno)); \
-		ok_r_;                                                                    \
-	})
-
-/* FAILS(expr, err) - assert expr returned -1 with errno err. */
-#define FAILS(expr, err)                                                                   \
-	do {                                                                               \
-		errno = 0;                                                                 \
-		long f_r_ = (long)(expr);                                                  \
-		int f_e_ = errno;                                                          \
-		cr_assert(f_r_ == -1 && f_e_ == (err),                                     \
-			  "%s: %s: got %ld errno %d (%s), want -1 errno %d (%s)", api->name, \
-			  #expr, f_r_, f_e_, strerror(f_e_), (err), strerror(err));        \
-	} while (0)
-
-#define SA(p) ((struct sockaddr *)(p))
-
-static int udp(const struct sockapi *api)
-{
-	return OK(api->socket(AF_INET, SOCK_DGRAM, 0));
-}
-
-static struct sockaddr_in local_of(const struct sockapi *api, int fd)
-{
-	struct sockaddr_in a;
-	socklen_t l = sizeof(a);
-
-	memset(&a, 0xee, sizeof(a));
-	OK(api->getsockname(fd, SA(&a), &l));
-	cr_assert_eq(l, sizeof(a));
-	cr_assert_eq(a.sin_family, AF_INET);
-	return a;
-}
-
-static struct sockaddr_in peer_of(const struct sockapi *api, int fd)
-{
-	struct sockaddr_in a;
-	socklen_t l = sizeof(a);
-
-	memset(&a, 0xee, sizeof(a));
-	OK(api->getpeername(fd, SA(&a), &l));
-	cr_assert_eq(l, sizeof(a));
-	cr_assert_eq(a.sin_family, AF_INET);
-	return a;
-}
-
-static void assert_addr(const struct sockaddr_in *a, const char *ip, uint16_t port)
-{
-	char got[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, &a->sin_addr, got, sizeof(got));
-	cr_assert_str_eq(got, ip);
-	cr_assert_eq(ntohs(a->sin_port), port, "port %u, want %u", ntohs(a->sin_port), port);
-}
+#include "conf_util.h"
 
 /* The port must lie in the stack's ip_local_port_range. */
 static void assert_ephemeral(const struct sockapi *api, uint16_t port_net)
@@ -97,15 +37,6 @@ static void expect_dgram(const struct sockapi *api, int fd, const char *want)
 
 	cr_assert_eq((size_t)n, strlen(want), "%s: got %zd bytes, want \"%s\"", api->name, n, want);
 	cr_assert_arr_eq(buf, want, strlen(want));
-}
-
-static void send_to(const struct sockapi *api, int fd, const char *msg, const char *ip,
-		    uint16_t port)
-{
-	struct sockaddr_in d = sin4(ip, port);
-
-	cr_assert_eq(OK(api->sendto(fd, msg, strlen(msg), 0, SA(&d), sizeof(d))),
-		     (long)strlen(msg));
 }
 
 /* ---- socket() ------------------------------------------------------------ */
@@ -199,13 +130,13 @@ CONFORMANCE(udp_life, socket_bad_type_flags)
 
 CONFORMANCE(udp_life, connect_sets_peer_and_autobinds)
 {
-	int fd = udp(api);
+	int fd = conf_udp(api);
 	struct sockaddr_in d = sin4("127.0.0.1", 5000), a;
 
 	OK(api->connect(fd, SA(&d), sizeof(d)));
-	a = peer_of(api, fd);
-	assert_addr(&a, "127.0.0.1", 5000);
-	a = local_of(api, fd);
+	a = conf_peer_of(api, fd);
+	conf_assert_addr(&a, "127.0.0.1", 5000);
+	a = conf_local_of(api, fd);
 	cr_assert_eq(a.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
 	assert_ephemeral(api, a.sin_port);
 	/* Already bound by connect: bind() is refused. */
@@ -216,7 +147,7 @@ CONFORMANCE(udp_life, connect_sets_peer_and_autobinds)
 
 CONFORMANCE(udp_life, connect_unspec_disconnects)
 {
-	int fd = udp(api);
+	int fd = conf_udp(api);
 	struct sockaddr_in d = sin4("127.0.0.1", 5000), a;
 	struct sockaddr u = { .sa_family = AF_UNSPEC };
 	socklen_t l = sizeof(a);
@@ -230,8 +161,8 @@ CONFORMANCE(udp_life, connect_unspec_disconnects)
 	 * The port connect() chose is given back: __udp_disconnect unhashes a
 	 * socket whose port was not bound explicitly.
 	 */
-	a = local_of(api, fd);
-	assert_addr(&a, "0.0.0.0", 0);
+	a = conf_local_of(api, fd);
+	conf_assert_addr(&a, "0.0.0.0", 0);
 	/* R-SEND-1 R-ERR-EDESTADDRREQ: no peer any more. */
 	FAILS(api->send(fd, "x", 1, 0), EDESTADDRREQ);
 	/* Only sa_family is read: addrlen 2 is enough, 1 and 0 are not. */
@@ -257,15 +188,15 @@ CONFORMANCE(udp_life, disconnect_keeps_what_bind_locked)
 	 */
 	OK(api->connect(fd, SA(&d), sizeof(d)));
 	OK(api->connect(fd, &u, sizeof(u)));
-	a = local_of(api, fd);
-	assert_addr(&a, "127.0.0.1", 0);
+	a = conf_local_of(api, fd);
+	conf_assert_addr(&a, "127.0.0.1", 0);
 	/* Bound to 0.0.0.0:7777: the port stays, the source connect chose goes. */
 	OK(api->connect(any, SA(&d), sizeof(d)));
-	a = local_of(api, any);
-	assert_addr(&a, "127.0.0.1", 7777);
+	a = conf_local_of(api, any);
+	conf_assert_addr(&a, "127.0.0.1", 7777);
 	OK(api->connect(any, &u, sizeof(u)));
-	a = local_of(api, any);
-	assert_addr(&a, "0.0.0.0", 7777);
+	a = conf_local_of(api, any);
+	conf_assert_addr(&a, "0.0.0.0", 7777);
 	OK(api->close(fd));
 	OK(api->close(any));
 }
@@ -273,15 +204,15 @@ CONFORMANCE(udp_life, disconnect_keeps_what_bind_locked)
 CONFORMANCE(udp_life, connect_to_any_means_loopback)
 {
 	int rx = bound_udp(api, "127.0.0.1", 5000, NULL);
-	int fd = udp(api);
+	int fd = conf_udp(api);
 	struct sockaddr_in d = sin4("0.0.0.0", 5000), a;
 
 	cr_assert(rx >= 0);
 	OK(api->connect(fd, SA(&d), sizeof(d)));
 	/* The route lookup rewrote the destination to 127.0.0.1. */
-	a = peer_of(api, fd);
-	assert_addr(&a, "127.0.0.1", 5000);
-	a = local_of(api, fd);
+	a = conf_peer_of(api, fd);
+	conf_assert_addr(&a, "127.0.0.1", 5000);
+	a = conf_local_of(api, fd);
 	cr_assert_eq(a.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
 	cr_assert_eq(OK(api->send(fd, "zero", 4, 0)), 4);
 	expect_dgram(api, rx, "zero");
@@ -291,13 +222,13 @@ CONFORMANCE(udp_life, connect_to_any_means_loopback)
 
 CONFORMANCE(udp_life, connect_to_port_zero)
 {
-	int fd = udp(api);
+	int fd = conf_udp(api);
 	struct sockaddr_in d = sin4("127.0.0.1", 0), a;
 	socklen_t l = sizeof(a);
 
 	/* Accepted, and the socket is autobound... */
 	OK(api->connect(fd, SA(&d), sizeof(d)));
-	a = local_of(api, fd);
+	a = conf_local_of(api, fd);
 	assert_ephemeral(api, a.sin_port);
 	/* ...but inet_getname calls a peer with port 0 "not connected". */
 	FAILS(api->getpeername(fd, SA(&a), &l), ENOTCONN);
@@ -309,7 +240,7 @@ CONFORMANCE(udp_life, connect_to_port_zero)
 /* Fresh socket, one failing connect(): the error, then what it left behind. */
 static void connect_fails(const struct sockapi *api, const void *addr, socklen_t len, int err)
 {
-	int fd = udp(api);
+	int fd = conf_udp(api);
 	struct sockaddr_in a;
 	socklen_t l = sizeof(a);
 
@@ -320,7 +251,7 @@ static void connect_fails(const struct sockapi *api, const void *addr, socklen_t
 	 * address: even a connect() that fails leaves an ephemeral port bound
 	 * (the address stays 0.0.0.0).
 	 */
-	a = local_of(api, fd);
+	a = conf_local_of(api, fd);
 	cr_assert_eq(a.sin_addr.s_addr, htonl(INADDR_ANY));
 	assert_ephemeral(api, a.sin_port);
 	OK(api->close(fd));
@@ -331,7 +262,7 @@ CONFORMANCE(udp_life, connect_errors)
 	struct sockaddr_in d = sin4("127.0.0.1", 5000), bad = d;
 	struct sockaddr_in6 d6 = { .sin6_family = AF_INET6, .sin6_port = htons(5000) };
 	struct sockaddr u = { .sa_family = AF_UNSPEC };
-	int fd = udp(api);
+	int fd = conf_udp(api);
 	struct sockaddr_in a;
 
 	connect_fails(api, &d, sizeof(d) - 1, EINVAL);
@@ -343,8 +274,8 @@ CONFORMANCE(udp_life, connect_errors)
 	connect_fails(api, &bad, sizeof(bad), ENETUNREACH);
 	/* Too short to hold a family: refused before autobind. */
 	FAILS(api->connect(fd, &u, 1), EINVAL);
-	a = local_of(api, fd);
-	assert_addr(&a, "0.0.0.0", 0);
+	a = conf_local_of(api, fd);
+	conf_assert_addr(&a, "0.0.0.0", 0);
 	OK(api->close(fd));
 }
 
@@ -360,13 +291,13 @@ CONFORMANCE(udp_life, reconnect_to_new_peer)
 	cr_assert(fd >= 0 && pb >= 0 && pc >= 0);
 	OK(api->connect(fd, SA(&b), sizeof(b)));
 	OK(api->connect(fd, SA(&c), sizeof(c)));
-	a = peer_of(api, fd);
-	assert_addr(&a, "127.0.0.1", 6002);
-	a = local_of(api, fd);
-	assert_addr(&a, "127.0.0.1", 6000);
+	a = conf_peer_of(api, fd);
+	conf_assert_addr(&a, "127.0.0.1", 6002);
+	a = conf_local_of(api, fd);
+	conf_assert_addr(&a, "127.0.0.1", 6000);
 	/* The old peer is now a stranger. */
-	send_to(api, pb, "from-b", "127.0.0.1", 6000);
-	send_to(api, pc, "from-c", "127.0.0.1", 6000);
+	conf_send_str(api, pb, "127.0.0.1", 6000, "from-b");
+	conf_send_str(api, pc, "127.0.0.1", 6000, "from-c");
 	expect_dgram(api, fd, "from-c");
 	FAILS(api->recv(fd, buf, sizeof(buf), MSG_DONTWAIT), EAGAIN);
 	cr_assert_eq(OK(api->send(fd, "hi", 2, 0)), 2);
@@ -387,12 +318,12 @@ CONFORMANCE(udp_life, connect_filters_other_sources)
 
 	cr_assert(fd >= 0 && peer >= 0 && other >= 0 && other_addr >= 0);
 	/* Queued before connect(): connect does not purge the receive queue. */
-	send_to(api, other, "early", "127.0.0.1", 6000);
+	conf_send_str(api, other, "127.0.0.1", 6000, "early");
 	OK(api->connect(fd, SA(&p), sizeof(p)));
 	/* Same address, other port; same port, other address: both dropped. */
-	send_to(api, other, "late", "127.0.0.1", 6000);
-	send_to(api, other_addr, "late2", "127.0.0.1", 6000);
-	send_to(api, peer, "peer", "127.0.0.1", 6000);
+	conf_send_str(api, other, "127.0.0.1", 6000, "late");
+	conf_send_str(api, other_addr, "127.0.0.1", 6000, "late2");
+	conf_send_str(api, peer, "127.0.0.1", 6000, "peer");
 	expect_dgram(api, fd, "early");
 	expect_dgram(api, fd, "peer");
 	FAILS(api->recv(fd, buf, sizeof(buf), MSG_DONTWAIT), EAGAIN);
@@ -406,10 +337,10 @@ CONFORMANCE(udp_life, connect_filters_other_sources)
 
 CONFORMANCE(udp_life, getsockname_unbound)
 {
-	int fd = udp(api);
-	struct sockaddr_in a = local_of(api, fd);
+	int fd = conf_udp(api);
+	struct sockaddr_in a = conf_local_of(api, fd);
 
-	assert_addr(&a, "0.0.0.0", 0);
+	conf_assert_addr(&a, "0.0.0.0", 0);
 	OK(api->close(fd));
 }
 
@@ -472,14 +403,6 @@ CONFORMANCE(udp_life, getname_short_addrlen)
 
 /* ---- shutdown() ---------------------------------------------------------- */
 
-static volatile sig_atomic_t sigpipes;
-
-static void on_sigpipe(int sig)
-{
-	(void)sig;
-	sigpipes++;
-}
-
 CONFORMANCE(udp_life, shutdown_unconnected)
 {
 	int fd = bound_udp(api, "127.0.0.1", 0, NULL);
@@ -504,7 +427,7 @@ CONFORMANCE(udp_life, shutdown_unconnected)
 
 CONFORMANCE(udp_life, shutdown_bad_how)
 {
-	int fd = udp(api);
+	int fd = conf_udp(api);
 	struct sockaddr_in d = sin4("127.0.0.1", 5000);
 
 	OK(api->connect(fd, SA(&d), sizeof(d)));
@@ -523,7 +446,7 @@ CONFORMANCE(udp_life, shutdown_rd_connected)
 
 	cr_assert(fd >= 0 && peer >= 0);
 	OK(api->connect(fd, SA(&p), sizeof(p)));
-	send_to(api, peer, "pre", "127.0.0.1", 6000);
+	conf_send_str(api, peer, "127.0.0.1", 6000, "pre");
 	OK(api->shutdown(fd, SHUT_RD));
 	/* What was queued is still delivered... */
 	cr_assert_eq(OK(api->recv(fd, b, sizeof(b), 0)), 3);
@@ -532,7 +455,7 @@ CONFORMANCE(udp_life, shutdown_rd_connected)
 	cr_assert_eq(OK(api->recv(fd, b, sizeof(b), 0)), 0);
 	FAILS(api->recv(fd, b, sizeof(b), MSG_DONTWAIT), EAGAIN);
 	/* UDP keeps queueing after SHUT_RD: new datagrams are still read. */
-	send_to(api, peer, "post", "127.0.0.1", 6000);
+	conf_send_str(api, peer, "127.0.0.1", 6000, "post");
 	expect_dgram(api, fd, "post");
 	/* Sending is unaffected, and SHUT_RD may be repeated. */
 	cr_assert_eq(OK(api->send(fd, "y", 1, 0)), 1);
@@ -548,12 +471,10 @@ CONFORMANCE(udp_life, shutdown_wr_then_send)
 	struct sockaddr_in p = sin4("127.0.0.1", 6001);
 	int fd = bound_udp(api, "127.0.0.1", 6000, NULL);
 	int peer = bound_udp(api, "127.0.0.1", 6001, NULL);
-	struct sigaction sa = { .sa_handler = on_sigpipe };
 	char b[16];
 
 	cr_assert(fd >= 0 && peer >= 0);
-	sigemptyset(&sa.sa_mask);
-	cr_assert_eq(sigaction(SIGPIPE, &sa, NULL), 0);
+	conf_count_signal(SIGPIPE, false, NULL);
 	OK(api->connect(fd, SA(&p), sizeof(p)));
 	OK(api->shutdown(fd, SHUT_WR));
 	/*
@@ -564,10 +485,10 @@ CONFORMANCE(udp_life, shutdown_wr_then_send)
 	FAILS(api->send(fd, "x", 1, MSG_NOSIGNAL), EPIPE);
 	FAILS(api->write(fd, "x", 1), EPIPE);
 	FAILS(api->sendto(fd, "x", 1, 0, SA(&p), sizeof(p)), EPIPE);
-	cr_assert_eq(sigpipes, 0, "%s: %d SIGPIPE", api->name, (int)sigpipes);
+	cr_assert_eq(conf_signals(), 0, "%s: %d SIGPIPE", api->name, conf_signals());
 	FAILS(api->recv(peer, b, sizeof(b), MSG_DONTWAIT), EAGAIN);
 	/* Receiving still works. */
-	send_to(api, peer, "in", "127.0.0.1", 6000);
+	conf_send_str(api, peer, "127.0.0.1", 6000, "in");
 	expect_dgram(api, fd, "in");
 	OK(api->close(fd));
 	OK(api->close(peer));

@@ -19,33 +19,7 @@
 #include <sys/time.h>
 
 #include "sockapi.h"
-
-/* OK(expr) - assert expr did not fail; yields its value. */
-#define OK(expr)                                                                          \
-	({                                                                                \
-		errno = 0;                                                                \
-		long ok_r_ = (long)(expr);                                                \
-		cr_assert(ok_r_ >= 0, "%s: %s: -1 %s", api->name, #expr, strerror(errno)); \
-		ok_r_;                                                                    \
-	})
-
-/* FAILS(expr, err) - assert expr returned -1 with errno err. */
-#define FAILS(expr, err)                                                                   \
-	do {                                                                               \
-		errno = 0;                                                                 \
-		long f_r_ = (long)(expr);                                                  \
-		int f_e_ = errno;                                                          \
-		cr_assert(f_r_ == -1 && f_e_ == (err),                                     \
-			  "%s: %s: got %ld errno %d (%s), want -1 errno %d (%s)", api->name, \
-			  #expr, f_r_, f_e_, strerror(f_e_), (err), strerror(err));        \
-	} while (0)
-
-#define SA(p) ((struct sockaddr *)(p))
-
-static int udp(const struct sockapi *api)
-{
-	return OK(api->socket(AF_INET, SOCK_DGRAM, 0));
-}
+#include "conf_util.h"
 
 /* getsockopt of an int, asserting the full int came back. */
 static int get_int(const struct sockapi *api, int fd, int lvl, int name)
@@ -82,7 +56,7 @@ static long sysctl_long(const struct sockapi *api, const char *name)
 
 CONFORMANCE(udp_opts, identity_options)
 {
-	int fd = udp(api);
+	int fd = conf_udp(api);
 
 	cr_assert_eq(get_int(api, fd, SOL_SOCKET, SO_TYPE), SOCK_DGRAM);
 	cr_assert_eq(get_int(api, fd, SOL_SOCKET, SO_DOMAIN), AF_INET);
@@ -101,7 +75,7 @@ CONFORMANCE(udp_opts, identity_options)
 
 CONFORMANCE(udp_opts, buf_defaults)
 {
-	int fd = udp(api);
+	int fd = conf_udp(api);
 
 	cr_assert_eq(get_int(api, fd, SOL_SOCKET, SO_SNDBUF),
 		     sysctl_long(api, "net.core.wmem_default"));
@@ -112,7 +86,7 @@ CONFORMANCE(udp_opts, buf_defaults)
 
 CONFORMANCE(udp_opts, buf_doubling)
 {
-	int fd = udp(api);
+	int fd = conf_udp(api);
 
 	/* The kernel doubles the request to account for its own overhead. */
 	cr_assert_eq(set_get(api, fd, SOL_SOCKET, SO_SNDBUF, 4096), 8192);
@@ -125,7 +99,7 @@ CONFORMANCE(udp_opts, buf_doubling)
 
 CONFORMANCE(udp_opts, buf_minimums)
 {
-	int fd = udp(api);
+	int fd = conf_udp(api);
 
 	/*
 	 * SOCK_MIN_SNDBUF 4608 and SOCK_MIN_RCVBUF 2304 on this build
@@ -142,7 +116,7 @@ CONFORMANCE(udp_opts, buf_minimums)
 
 CONFORMANCE(udp_opts, buf_caps)
 {
-	int fd = udp(api);
+	int fd = conf_udp(api);
 	long wmax = sysctl_long(api, "net.core.wmem_max");
 	long rmax = sysctl_long(api, "net.core.rmem_max");
 
@@ -156,7 +130,7 @@ CONFORMANCE(udp_opts, buf_caps)
 
 CONFORMANCE(udp_opts, buf_force_as_root)
 {
-	int fd = udp(api);
+	int fd = conf_udp(api);
 	int big = 8 << 20;
 	int v;
 	socklen_t l = sizeof(v);
@@ -182,7 +156,7 @@ CONFORMANCE(udp_opts, buf_force_as_root)
 
 CONFORMANCE(udp_opts, so_error_reports_and_clears)
 {
-	int fd = udp(api);
+	int fd = conf_udp(api);
 	struct sockaddr_in d = sin4("127.0.0.1", 9);
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 
@@ -210,7 +184,7 @@ CONFORMANCE(udp_opts, booleans_normalised)
 		{ IPPROTO_IP, IP_RECVTOS },   { IPPROTO_IP, IP_RECVTTL },
 		{ IPPROTO_IP, IP_RECVORIGDSTADDR }, { IPPROTO_IP, IP_FREEBIND },
 	};
-	int fd = udp(api);
+	int fd = conf_udp(api);
 
 	for (unsigned i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
 		int lvl = opts[i].lvl, name = opts[i].name;
@@ -254,7 +228,7 @@ CONFORMANCE(udp_opts, timeo_rounded_to_jiffies)
 		{ 0, 999999, 1, 0 },	   { 3, 500000, 3, 500000 }, { 2, 1, 2, 4000 },
 		{ 0, 0, 0, 0 },
 	};
-	int fd = udp(api);
+	int fd = conf_udp(api);
 	int names[] = { SO_RCVTIMEO, SO_SNDTIMEO };
 
 	for (unsigned n = 0; n < 2; n++) {
@@ -279,7 +253,7 @@ CONFORMANCE(udp_opts, timeo_rounded_to_jiffies)
 
 CONFORMANCE(udp_opts, timeo_invalid)
 {
-	int fd = udp(api);
+	int fd = conf_udp(api);
 	struct timeval bad = { 0, 1000000 }, neg_us = { 1, -1 }, neg_s = { -1, 0 };
 	struct timeval t = { 1, 0 };
 	socklen_t l = 8;
@@ -304,7 +278,7 @@ CONFORMANCE(udp_opts, timeo_invalid)
 
 CONFORMANCE(udp_opts, linger)
 {
-	int fd = udp(api);
+	int fd = conf_udp(api);
 	struct linger lg = { -1, -1 };
 	socklen_t l = sizeof(lg);
 
@@ -327,7 +301,7 @@ CONFORMANCE(udp_opts, linger)
 
 CONFORMANCE(udp_opts, priority_and_mark)
 {
-	int fd = udp(api);
+	int fd = conf_udp(api);
 
 	cr_assert_eq(get_int(api, fd, SOL_SOCKET, SO_PRIORITY), 0);
 	cr_assert_eq(set_get(api, fd, SOL_SOCKET, SO_PRIORITY, 6), 6);
@@ -341,7 +315,7 @@ CONFORMANCE(udp_opts, priority_and_mark)
 
 CONFORMANCE(udp_opts, timestamp_flags_exclusive)
 {
-	int fd = udp(api);
+	int fd = conf_udp(api);
 
 	cr_assert_eq(get_int(api, fd, SOL_SOCKET, SO_TIMESTAMP), 0);
 	cr_assert_eq(get_int(api, fd, SOL_SOCKET, SO_TIMESTAMPNS), 0);
@@ -360,7 +334,7 @@ CONFORMANCE(udp_opts, timestamp_flags_exclusive)
 
 CONFORMANCE(udp_opts, ip_tos)
 {
-	int fd = udp(api);
+	int fd = conf_udp(api);
 	unsigned char c = 0x48;
 
 	cr_assert_eq(get_int(api, fd, IPPROTO_IP, IP_TOS), 0);
@@ -382,7 +356,7 @@ CONFORMANCE(udp_opts, ip_tos)
 
 CONFORMANCE(udp_opts, ip_ttl)
 {
-	int fd = udp(api), v = 0;
+	int fd = conf_udp(api), v = 0;
 	unsigned char c = 33;
 
 	cr_assert_eq(get_int(api, fd, IPPROTO_IP, IP_TTL), 64);
@@ -404,7 +378,7 @@ CONFORMANCE(udp_opts, ip_ttl)
 
 CONFORMANCE(udp_opts, ip_mtu_discover)
 {
-	int fd = udp(api);
+	int fd = conf_udp(api);
 
 	/* net.ipv4.ip_no_pmtu_disc is 0: the default is IP_PMTUDISC_WANT. */
 	cr_assert_eq(get_int(api, fd, IPPROTO_IP, IP_MTU_DISCOVER), IP_PMTUDISC_WANT);
@@ -420,7 +394,7 @@ CONFORMANCE(udp_opts, ip_mtu_discover)
 
 CONFORMANCE(udp_opts, ip_mtu)
 {
-	int fd = udp(api), v;
+	int fd = conf_udp(api), v;
 	socklen_t l = sizeof(v);
 	struct sockaddr_in d = sin4("127.0.0.1", 9);
 
@@ -438,7 +412,7 @@ CONFORMANCE(udp_opts, ip_mtu)
 /* R-FLAG-MORE-UDP (the option itself; what corking sends is in test_send*.c) */
 CONFORMANCE(udp_opts, udp_cork)
 {
-	int fd = udp(api), v = 1;
+	int fd = conf_udp(api), v = 1;
 
 	cr_assert_eq(get_int(api, fd, IPPROTO_UDP, UDP_CORK), 0);
 	cr_assert_eq(set_get(api, fd, IPPROTO_UDP, UDP_CORK, 5), 1);
@@ -451,7 +425,7 @@ CONFORMANCE(udp_opts, udp_cork)
 
 CONFORMANCE(udp_opts, bad_optlen_and_pointer)
 {
-	int fd = udp(api), v = 1;
+	int fd = conf_udp(api), v = 1;
 	long long wide = 1;
 
 	FAILS(api->setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &v, 2), EINVAL);
@@ -466,7 +440,7 @@ CONFORMANCE(udp_opts, bad_optlen_and_pointer)
 
 CONFORMANCE(udp_opts, unknown_options)
 {
-	int fd = udp(api), v = 1;
+	int fd = conf_udp(api), v = 1;
 	socklen_t l = sizeof(v);
 
 	FAILS(set_int(api, fd, SOL_SOCKET, 9999, 1), ENOPROTOOPT);
@@ -511,7 +485,7 @@ CONFORMANCE(udp_opts, getsockopt_short_optlen)
 	static const unsigned char mtu2[8] = { 0xff, 0xff, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee };
 	static const unsigned char cork2[8] = { 0, 0, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee };
 	struct sockaddr_in d = sin4("127.0.0.1", 9);
-	int fd = udp(api), v;
+	int fd = conf_udp(api), v;
 	socklen_t l;
 
 	/* SOL_SOCKET: the first len bytes of the int, optlen = len. */

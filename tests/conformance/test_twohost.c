@@ -16,6 +16,7 @@
 #include <netinet/udp.h>
 
 #include "sockapi.h"
+#include "conf_util.h"
 
 #define ETH_HLEN_ 14
 
@@ -59,14 +60,6 @@ static bool is_arp_request_from(const struct frame *f, const char *sender_ip, bo
 	return true;
 }
 
-static int udp_socket(const struct sockapi *api)
-{
-	int fd = api->socket(AF_INET, SOCK_DGRAM, 0);
-
-	cr_assert(fd >= 0, "%s: socket: %s", api->name, strerror(errno));
-	return fd;
-}
-
 static void pair(const struct sockapi *api, const char *extra)
 {
 	cr_assert(api->topo(conf_topo_pair) == 0, "%s: topology", api->name);
@@ -92,7 +85,7 @@ static int confirm_probes(const struct sockapi *api, int flags)
 	cr_assert(api->enter("B") == 0);
 	rb = bound_udp(api, "198.18.0.2", 1234, &b);
 	cr_assert(api->enter("A") == 0);
-	s = udp_socket(api);
+	s = conf_udp(api);
 	CONF_RET(api->sendto(s, "r", 1, 0, (struct sockaddr *)&b, sizeof(b)), 1);
 	api->sleep_ms(3000);
 	cap = api->capture_start("B", "veth1");
@@ -161,8 +154,8 @@ CONFORMANCE(twohost, dontroute_never_via_gateway, .timeout = 30)
 	cap = api->capture_start("B", "veth1");
 	cr_assert(cap >= 0);
 	cr_assert(api->enter("A") == 0);
-	s = udp_socket(api);
-	d = udp_socket(api);
+	s = conf_udp(api);
+	d = conf_udp(api);
 	cr_assert(api->setsockopt(d, SOL_SOCKET, SO_DONTROUTE, &one, sizeof(one)) == 0);
 
 	CONF_RET(api->sendto(s, "direct", 6, 0, (struct sockaddr *)&b, sizeof(b)), 6);
@@ -220,7 +213,7 @@ CONFORMANCE(twohost, max_datagram_fragments, .timeout = 30)
 	cap = api->capture_start("B", "veth1");
 	cr_assert(cap >= 0);
 	cr_assert(api->enter("A") == 0);
-	s = udp_socket(api);
+	s = conf_udp(api);
 	conf_fill(buf, sizeof(buf), 42);
 	CONF_RET(api->sendto(s, buf, sizeof(buf), 0, (struct sockaddr *)&b, sizeof(b)),
 		 sizeof(buf));
@@ -274,7 +267,7 @@ CONFORMANCE(twohost, broadcast_needs_so_broadcast, .timeout = 30)
 	cap = api->capture_start("B", "veth1");
 	cr_assert(cap >= 0);
 	cr_assert(api->enter("A") == 0);
-	s = udp_socket(api);
+	s = conf_udp(api);
 	CONF_ERR(api->sendto(s, "b", 1, 0, (struct sockaddr *)&bc, sizeof(bc)), EACCES);
 	CONF_ERR(api->sendto(s, "b", 1, 0, (struct sockaddr *)&lb, sizeof(lb)), ENETUNREACH);
 	cr_assert(api->topo("A: route add default via 198.18.0.2") == 0);
@@ -319,7 +312,7 @@ CONFORMANCE(twohost, icmp_port_unreachable_econnrefused, .timeout = 30)
 	cap = api->capture_start("B", "veth1");
 	cr_assert(cap >= 0);
 	cr_assert(api->enter("A") == 0);
-	s = udp_socket(api);
+	s = conf_udp(api);
 	cr_assert(api->connect(s, (struct sockaddr *)&closed, sizeof(closed)) == 0);
 	CONF_RET(api->send(s, "1", 1, 0), 1);
 	api->sleep_ms(50);
@@ -340,7 +333,7 @@ CONFORMANCE(twohost, icmp_port_unreachable_econnrefused, .timeout = 30)
 	CONF_RET(api->getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &l), 0);
 	cr_assert_eq(err, 0);
 
-	u = udp_socket(api);
+	u = conf_udp(api);
 	for (int i = 0; i < 2; i++) {
 		CONF_RET(api->sendto(u, "u", 1, 0, (struct sockaddr *)&closed, sizeof(closed)), 1);
 		api->sleep_ms(50);
@@ -376,7 +369,7 @@ CONFORMANCE(twohost, corked_appends_enobufs, .timeout = 30)
 	cr_assert(api->enter("B") == 0);
 	rb = bound_udp(api, "198.18.0.2", 1234, &b);
 	cr_assert(api->enter("A") == 0);
-	s = udp_socket(api);
+	s = conf_udp(api);
 	cr_assert(api->setsockopt(s, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)) == 0);
 	cr_assert(api->setsockopt(s, IPPROTO_UDP, UDP_CORK, &one, sizeof(one)) == 0);
 	for (;;) {

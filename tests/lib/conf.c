@@ -38,6 +38,7 @@
 #include "usock.h"
 
 #include "sockapi.h"
+#include "conf_util.h"
 
 static const struct sockapi *cur_api;
 
@@ -201,8 +202,7 @@ int bound_udp(const struct sockapi *api, const char *ip, uint16_t port, struct s
 	socklen_t l = sizeof(a);
 	int fd;
 
-	fd = api->socket(AF_INET, SOCK_DGRAM, 0);
-	cr_assert(fd >= 0, "%s: socket: %s", api->name, strerror(errno));
+	fd = conf_udp(api);
 	cr_assert(api->bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0, "%s: bind %s:%u: %s",
 		  api->name, ip, port, strerror(errno));
 	if (out) {
@@ -388,8 +388,7 @@ int conf_stalled_sender(const struct sockapi *api, struct sockaddr_in *dst)
 	cr_assert(api->topo("A: sysctl net.ipv4.neigh.veth0.retrans_time_ms=300") == 0,
 		  "%s: sysctl retrans_time_ms", api->name);
 	cr_assert(api->enter("A") == 0, "%s: enter A", api->name);
-	fd = api->socket(AF_INET, SOCK_DGRAM, 0);
-	cr_assert(fd >= 0, "%s: socket: %s", api->name, strerror(errno));
+	fd = conf_udp(api);
 	/* Below the minimum: the kernel rounds up to SOCK_MIN_SNDBUF (4608). */
 	cr_assert(api->setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)) == 0);
 	*dst = sin4("198.18.0.9", 1234);

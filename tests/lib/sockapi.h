@@ -172,34 +172,40 @@ ssize_t conf_recv_wait(const struct sockapi *api, int fd, void *buf, size_t n, i
 int conf_drain(const struct sockapi *api, int fd);
 
 /*
- * CONF_ERR(call, err) / CONF_RET(call, want) - assert that call fails with
- * -1 and errno err / returns want; the message names the stack, the call and
+ * CONF_ERR(call, err) / CONF_RET(call, want) / CONF_OK(call) - assert that
+ * call fails with -1 and errno err / returns want / does not fail; each
+ * yields call's result as a long.  The message names the stack, the call and
  * what came back.  Need <criterion/criterion.h>, <errno.h>, <string.h> and
  * `api` in scope.
+ *
+ * CONF_CHECK_(call, ok, fmt...) is their common core: call with errno
+ * cleared, then cr_assert(ok, fmt...), where ok and the message may read
+ * conf_r_ (the result) and conf_e_ (errno right after the call).  The _
+ * forms taking `what` let a shorthand (conf_util.h) name the call as its
+ * own caller wrote it.
  */
-#define CONF_ERR(call, err)                                                          \
-	do {                                                                         \
+#define CONF_CHECK_(call, ok, ...)                                                   \
+	({                                                                           \
 		long conf_r_;                                                        \
 		int conf_e_;                                                         \
 		errno = 0;                                                           \
 		conf_r_ = (long)(call);                                              \
 		conf_e_ = errno;                                                     \
-		cr_assert(conf_r_ == -1 && conf_e_ == (err),                         \
-			  "%s: %s: got %ld errno %d (%s), want -1 errno %d (%s)",    \
-			  api->name, #call, conf_r_, conf_e_, strerror(conf_e_),     \
-			  (int)(err), strerror(err));                                \
-	} while (0)
+		cr_assert(ok, __VA_ARGS__);                                          \
+		conf_r_;                                                             \
+	})
+#define CONF_ERR_(call, what, err)                                                   \
+	CONF_CHECK_(call, conf_r_ == -1 && conf_e_ == (err),                         \
+		    "%s: %s: got %ld errno %d (%s), want -1 errno %d (%s)", api->name, \
+		    what, conf_r_, conf_e_, strerror(conf_e_), (int)(err), strerror(err))
+#define CONF_OK_(call, what)                                                         \
+	CONF_CHECK_(call, conf_r_ >= 0, "%s: %s: -1 %s", api->name, what, strerror(conf_e_))
+#define CONF_ERR(call, err) CONF_ERR_(call, #call, err)
+#define CONF_OK(call) CONF_OK_(call, #call)
 #define CONF_RET(call, want)                                                         \
-	do {                                                                         \
-		long conf_r_;                                                        \
-		int conf_e_;                                                         \
-		errno = 0;                                                           \
-		conf_r_ = (long)(call);                                              \
-		conf_e_ = errno;                                                     \
-		cr_assert(conf_r_ == (long)(want), "%s: %s: got %ld (errno %d %s), want %ld", \
-			  api->name, #call, conf_r_, conf_e_,                        \
-			  conf_r_ < 0 ? strerror(conf_e_) : "-", (long)(want));      \
-	} while (0)
+	CONF_CHECK_(call, conf_r_ == (long)(want), "%s: %s: got %ld (errno %d %s), want %ld", \
+		    api->name, #call, conf_r_, conf_e_,                              \
+		    conf_r_ < 0 ? strerror(conf_e_) : "-", (long)(want))
 
 /*
  * conf_topo_pair - two hosts joined by veth: A veth0 198.18.0.1/24, B veth1
