@@ -3,9 +3,11 @@
  * fuzz_rx.c - arbitrary frames into a namespace's receive path
  *
  * The input is a sequence of records [len:2, big endian][step:1][frame];
- * each frame goes up from a device as if it came off the wire, into a
- * namespace (198.18.0.1/24 on fz0, MAC 02:00:00:00:00:01) with UDP sockets
- * bound: *:7, 198.18.0.1:9, *:53 (SO_BROADCAST, IP_PKTINFO) and
+ * when the top bit of len is set, a byte [cut] comes before the frame and
+ * the packet is chained: cut bytes in a head block, the rest as views of
+ * another (what a same-namespace veth peer passes on).  Each frame goes
+ * up from a device as if it came off the wire, into a namespace
+ * (198.18.0.1/24 on fz0, MAC 02:00:00:00:00:01) with UDP sockets bound: *:7, 198.18.0.1:9, *:53 (SO_BROADCAST, IP_PKTINFO) and
  * 198.18.0.1:40000 connected to 198.18.0.2:7 (IP_RECVERR).  step x 10 ms of
  * virtual time passes after each frame, so reassembly and neighbour timers
  * run too.  After each input the sockets are drained (error queues too) and
@@ -133,6 +135,40 @@ static void drain(void)
 	}
 }
 
+/*
+ * One frame as a packet: linear, as a backend delivers it, or (chained) a
+ * head block of cut bytes followed by views of another block, as a veth
+ * peer in the same namespace hands over what ip4_fragment made.
+ */
+static struct pkt *make_frame(const uint8_t *p, size_t len, bool chain, size_t cut)
+{
+	struct pkt *pk, *rest, *v;
+
+	if (!chain || cut >= len) {
+		pk = pkt_alloc(ns->pools, len);
+		if (pk)
+			memcpy(pkt_put(pk, len), p, len);
+		return pk;
+	}
+	pk = pkt_alloc(ns->pools, cut);
+	rest = pkt_alloc(ns->pools, len - cut);
+	if (!pk || !rest) {
+		pkt_free(pk);
+		pkt_free(rest);
+		return NULL;
+	}
+	memcpy(pkt_put(pk, cut), p, cut);
+	memcpy(pkt_put(rest, len - cut), p + cut, len - cut);
+	v = pkt_clone_range(ns->pools, rest, 0, len - cut, 0);
+	pkt_free(rest);
+	if (!v) {
+		pkt_free(pk);
+		return NULL;
+	}
+	pkt_append(pk, v);
+	return pk;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!ns)
@@ -140,17 +176,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t off = 0;
 	int frames = 0;
 	while (off + 3 <= size && frames < 64) {
-		size_t len = (size_t)data[off] << 8 | data[off + 1];
+		size_t len = (size_t)(data[off] & 0x7f) << 8 | data[off + 1], cut = 0;
+		bool chain = data[off] & 0x80;
 		uint8_t step = data[off + 2];
 		off += 3;
+		if (chain && off < size)
+			cut = data[off++];
 		if (len > size - off)
 			len = size - off;
 		netns_lock(ns);
-		struct pkt *pk = pkt_alloc(ns->pools, len);
-		if (pk) {
-			memcpy(pkt_put(pk, len), data + off, len);
+		struct pkt *pk = make_frame(data + off, len, chain, cut);
+		if (pk)
 			netdev_rx(dev, pk);
-		}
 		netns_unlock(ns);
 		off += len;
 		frames++;

@@ -6,7 +6,9 @@
  * UDP sockets on *:7, 198.18.0.1:9, *:53 (SO_BROADCAST, IP_PKTINFO) and one
  * bound to 198.18.0.1:40000 connected to 198.18.0.2:7.  Each seed is what
  * fuzz_rx reads: records [len:2, big endian][step:1][frame], step being the
- * virtual time (x 10 ms) that passes after the frame.  The peer is
+ * virtual time (x 10 ms) that passes after the frame; with the top bit of
+ * len set, a byte [cut] precedes the frame and fuzz_rx delivers it as a
+ * chain (cut bytes, then views of the rest).  The peer is
  * 198.18.0.2 (MAC 02:00:00:00:00:02).  Output is deterministic, so the
  * committed fuzz/seeds/rx/ only changes when this file does.
  *
@@ -58,6 +60,19 @@ static void seed_frame(const uint8_t *f, size_t len, uint8_t step)
 	seed[seedlen++] = (uint8_t)(len >> 8);
 	seed[seedlen++] = (uint8_t)len;
 	seed[seedlen++] = step;
+	memcpy(seed + seedlen, f, len);
+	seedlen += len;
+}
+
+/* Append one frame record, delivered as a chain cut after cut bytes. */
+static void seed_frame_chain(const uint8_t *f, size_t len, uint8_t step, uint8_t cut)
+{
+	if (len > 0x7fff || seedlen + 4 + len > sizeof(seed))
+		abort();
+	seed[seedlen++] = (uint8_t)(0x80 | len >> 8);
+	seed[seedlen++] = (uint8_t)len;
+	seed[seedlen++] = step;
+	seed[seedlen++] = cut;
 	memcpy(seed + seedlen, f, len);
 	seedlen += len;
 }
@@ -223,6 +238,15 @@ static void gen_udp(void)
 	seed_frame(f, udp_frame(f, mac_bcast, ip("198.18.0.2"), ip("255.255.255.255"), 5555, 53,
 				"bcast", 5, 0), 0);
 	seed_end("udp-broadcast");
+
+	/* chained: cut inside Ethernet, inside the IP header, inside UDP, in the payload */
+	seed_begin();
+	n = udp_frame(f, mac_us, ip("198.18.0.2"), ip("198.18.0.1"), 5555, 7, "chained", 7, 0);
+	seed_frame_chain(f, n, 0, 6);
+	seed_frame_chain(f, n, 0, 20);
+	seed_frame_chain(f, n, 0, 36);
+	seed_frame_chain(f, n, 0, 44);
+	seed_end("udp-chained");
 
 	/* from the connected socket's peer to it */
 	seed_begin();

@@ -117,17 +117,22 @@ int usock_poll(struct pollfd *ufds, nfds_t nfds, int timeout)
 	struct pollfd *kfds = stack_fds;
 	struct wait_entry *w = stack_w;
 	int *wfd = stack_wfd;
-	struct pollfd *fds = NULL;
+	struct pollfd stack_copy[POLL_STACK];
+	struct pollfd *fds = stack_copy;
 	int ret;
 
 	if (nfds > (nfds_t)1 << 20)
 		return (int)usock_ret(-EINVAL);
-	/* work on a private copy so that a bad pointer is EFAULT, not a crash */
-	fds = nfds ? malloc(nfds * sizeof(*fds)) : NULL;
-	if (nfds && !fds)
-		return (int)usock_ret(-ENOMEM);
+	/* work on a private copy so that a bad pointer is EFAULT, not a crash;
+	 * on the stack for the sets programs use, allocated only beyond */
+	if (nfds > POLL_STACK) {
+		fds = malloc(nfds * sizeof(*fds));
+		if (!fds)
+			return (int)usock_ret(-ENOMEM);
+	}
 	if (nfds && copy_from_user(fds, ufds, nfds * sizeof(*fds))) {
-		free(fds);
+		if (fds != stack_copy)
+			free(fds);
 		return (int)usock_ret(-EFAULT);
 	}
 	if (nfds + 1 > POLL_STACK) {
@@ -138,7 +143,8 @@ int usock_poll(struct pollfd *ufds, nfds_t nfds, int timeout)
 			free(kfds);
 			free(w);
 			free(wfd);
-			free(fds);
+			if (fds != stack_copy)
+				free(fds);
 			return (int)usock_ret(-ENOMEM);
 		}
 	}
@@ -255,6 +261,7 @@ out:
 		free(w);
 		free(wfd);
 	}
-	free(fds);
+	if (fds != stack_copy)
+		free(fds);
 	return (int)usock_ret(ret);
 }
