@@ -8,7 +8,8 @@
  * another (what a same-namespace veth peer passes on).  Each frame goes
  * up from a device as if it came off the wire, into a namespace
  * (198.18.0.1/24 on fz0, MAC 02:00:00:00:00:01) with UDP sockets bound: *:7, 198.18.0.1:9, *:53 (SO_BROADCAST, IP_PKTINFO) and
- * 198.18.0.1:40000 connected to 198.18.0.2:7 (IP_RECVERR).  step x 10 ms of
+ * 198.18.0.1:40000 connected to 198.18.0.2:7 (IP_RECVERR), and a
+ * SO_REUSEPORT pair on *:5353 (receive cmsgs; a tiny SO_RCVBUF).  step x 10 ms of
  * virtual time passes after each frame, so reassembly and neighbour timers
  * run too.  After each input the sockets are drained (error queues too) and
  * 120 s of virtual time pass; then every packet buffer must be back in its
@@ -21,6 +22,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if_arp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct netns *ns;
 static struct netdev *dev;
-static int fds[4];
+#define FZ_NFDS 6
+static int fds[FZ_NFDS];
 
 /* What we send must parse: an answer to garbage is still a valid frame. */
 static int sink_xmit(struct netdev *d, struct pkt *pk)
@@ -88,7 +91,7 @@ static void setup(void)
 	netns_unlock(ns);
 	usock_netns_set((struct usock_netns *)ns);
 	struct sockaddr_in a = {.sin_family = AF_INET};
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < FZ_NFDS; i++)
 		fds[i] = usock_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	a.sin_port = htons(7);
 	usock_bind(fds[0], (struct sockaddr *)&a, sizeof(a));
@@ -109,29 +112,58 @@ static void setup(void)
 	a.sin_port = htons(7);
 	a.sin_addr.s_addr = inet_addr("198.18.0.2");
 	usock_connect(fds[3], (struct sockaddr *)&a, sizeof(a));
+	/*
+	 * A SO_REUSEPORT pair on *:5353: unicast picks one by flow hash, a
+	 * broadcast goes to both; one asks for every receive-side cmsg and is
+	 * tied to fz0, the other has the smallest receive buffer, so drops run.
+	 */
+	int small = 1;
+	usock_setsockopt(fds[4], SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
+	usock_setsockopt(fds[5], SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
+	usock_setsockopt(fds[4], SOL_SOCKET, SO_BROADCAST, &on, sizeof(on));
+	usock_setsockopt(fds[4], SOL_SOCKET, SO_BINDTODEVICE, "fz0", 4);
+	usock_setsockopt(fds[4], SOL_SOCKET, SO_TIMESTAMP, &on, sizeof(on));
+	usock_setsockopt(fds[4], SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on));
+	usock_setsockopt(fds[4], SOL_IP, IP_PKTINFO, &on, sizeof(on));
+	usock_setsockopt(fds[4], SOL_IP, IP_RECVTTL, &on, sizeof(on));
+	usock_setsockopt(fds[4], SOL_IP, IP_RECVTOS, &on, sizeof(on));
+	usock_setsockopt(fds[4], SOL_IP, IP_RECVORIGDSTADDR, &on, sizeof(on));
+	usock_setsockopt(fds[5], SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	a.sin_port = htons(5353);
+	a.sin_addr.s_addr = 0;
+	usock_bind(fds[4], (struct sockaddr *)&a, sizeof(a));
+	usock_bind(fds[5], (struct sockaddr *)&a, sizeof(a));
 }
 
-/* Read until EAGAIN (a pending socket error is reported once and cleared). */
-static void drain_one(int fd, int flags)
+/*
+ * Read until EAGAIN (a pending socket error is reported once and cleared),
+ * into room for whole datagrams or (short) 8 bytes, truncating.
+ */
+static void drain_one(int fd, int flags, bool short_read)
 {
 	static char buf[70000];
 	char ctl[256];
 
 	for (int k = 0; k < 256; k++) {
-		struct iovec iov = {buf, sizeof(buf)};
+		struct iovec iov = {buf, short_read ? 8 : sizeof(buf)};
 		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
 				   .msg_controllen = sizeof(ctl)};
 
-		if (usock_recvmsg(fd, &m, MSG_DONTWAIT | flags) < 0 && errno == EAGAIN)
+		ssize_t r = usock_recvmsg(fd, &m, MSG_DONTWAIT | flags);
+
+		/* a peek leaves the datagram where it was: once is enough */
+		if ((r < 0 && errno == EAGAIN) || (r >= 0 && (flags & MSG_PEEK)))
 			break;
 	}
 }
 
 static void drain(void)
 {
-	for (int i = 0; i < 4; i++) {
-		drain_one(fds[i], 0);
-		drain_one(fds[i], MSG_ERRQUEUE);
+	for (int i = 0; i < FZ_NFDS; i++) {
+		if (i == 4)
+			drain_one(fds[i], MSG_PEEK | MSG_TRUNC, true);
+		drain_one(fds[i], 0, i == 4);
+		drain_one(fds[i], MSG_ERRQUEUE, false);
 	}
 }
 

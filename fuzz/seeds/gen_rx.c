@@ -3,8 +3,9 @@
  * gen_rx.c - writes the seed corpus of fuzz_rx: valid frames for its namespace
  *
  * fuzz_rx's namespace is 198.18.0.1/24 on fz0 (MAC 02:00:00:00:00:01) with
- * UDP sockets on *:7, 198.18.0.1:9, *:53 (SO_BROADCAST, IP_PKTINFO) and one
- * bound to 198.18.0.1:40000 connected to 198.18.0.2:7.  Each seed is what
+ * UDP sockets on *:7, 198.18.0.1:9, *:53 (SO_BROADCAST, IP_PKTINFO), one
+ * bound to 198.18.0.1:40000 connected to 198.18.0.2:7, and a SO_REUSEPORT
+ * pair on *:5353.  Each seed is what
  * fuzz_rx reads: records [len:2, big endian][step:1][frame], step being the
  * virtual time (x 10 ms) that passes after the frame; with the top bit of
  * len set, a byte [cut] precedes the frame and fuzz_rx delivers it as a
@@ -238,6 +239,15 @@ static void gen_udp(void)
 	seed_frame(f, udp_frame(f, mac_bcast, ip("198.18.0.2"), ip("255.255.255.255"), 5555, 53,
 				"bcast", 5, 0), 0);
 	seed_end("udp-broadcast");
+
+	/* the SO_REUSEPORT pair: flows from several ports, a broadcast, a burst */
+	seed_begin();
+	for (uint16_t sp = 1000; sp < 1016; sp++)
+		seed_frame(f, udp_frame(f, mac_us, ip("198.18.0.2"), ip("198.18.0.1"), sp, 5353,
+					"reuseport-flow", 14, 0), 0);
+	seed_frame(f, udp_frame(f, mac_bcast, ip("198.18.0.2"), ip("198.18.0.255"), 5353, 5353,
+				"mdns-ish", 8, 0), 0);
+	seed_end("udp-reuseport");
 
 	/* chained: cut inside Ethernet, inside the IP header, inside UDP, in the payload */
 	seed_begin();

@@ -48,13 +48,15 @@ static int input_type(struct netns *ns, struct netdev *dev, uint32_t saddr, uint
 void ip4_rcv(struct netns *ns, struct netdev *dev, struct pkt *pk)
 {
 	struct ipv4_repr r;
+	/* the whole header, options included, is pulled into the head piece
+	 * (pskb_may_pull in ip_rcv_core): a chain may split it anywhere */
+	if (pkt_may_pull(pk, IPV4_HLEN))
+		goto drop;
 	const uint8_t *h = pkt_linear(pk, IPV4_HLEN);
-	if (!h)
-		goto drop;
-	/* the whole header, options included, must be in the head piece */
 	unsigned ihl = (h[0] & 0x0f) * 4u;
-	if (ihl < IPV4_HLEN || !(h = pkt_linear(pk, ihl)))
+	if (ihl < IPV4_HLEN || pkt_may_pull(pk, ihl))
 		goto drop;
+	h = pkt_linear(pk, ihl);
 	/* the parser reads only the ihl header bytes, which are linear; the
 	 * length it checks tot_len against is the whole packet's */
 	int hl = ipv4_parse_flags(h, pk->tot_len, &r, pk->meta.csum_ok ? CSUM_SKIP : 0);

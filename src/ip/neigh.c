@@ -1052,7 +1052,8 @@ void arp_rcv(struct netns *ns, struct netdev *dev, struct pkt *pk)
 		pkt_free(pk);
 		return;
 	}
-	p = pkt_linear(pk, ARP_HLEN);
+	/* pskb_may_pull, as arp_rcv: the header may be split over pieces */
+	p = pkt_may_pull(pk, ARP_HLEN) ? NULL : pkt_linear(pk, ARP_HLEN);
 	ok = p && arp_parse(p, ARP_HLEN, &r) == ARP_HLEN;
 	pkt_free(pk);
 	if (ok)

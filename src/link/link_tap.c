@@ -77,6 +77,7 @@ static int tap_xmit(struct netdev *dev, struct pkt *pk)
 {
 	struct tap_priv *tp = dev->priv;
 	struct iovec iov[TAP_TX_IOV];
+	size_t left = pk->tot_len;
 	const struct pkt *p;
 	ssize_t r = -1;
 	int n = 0;
@@ -86,14 +87,17 @@ static int tap_xmit(struct netdev *dev, struct pkt *pk)
 		pkt_free(pk);
 		return 0;
 	}
-	for (p = pk; p && n < TAP_TX_IOV; p = p->frag) {
-		if (!p->len)
+	for (p = pk; p && left && n < TAP_TX_IOV; p = p->frag) {
+		size_t len = p->len < left ? p->len : left;
+
+		if (!len)
 			continue;
 		iov[n].iov_base = p->data;
-		iov[n].iov_len = p->len;
+		iov[n].iov_len = len;
+		left -= len;
 		n++;
 	}
-	if (p)
+	if (left)
 		r = tap_write_flat(tp->fd, pk);
 	else if (n)
 		r = writev(tp->fd, iov, n);

@@ -39,7 +39,7 @@
 
 struct interop ix = { .knsfd = -1, .selffd = -1 };
 
-const uint32_t ix_batch_len[IX_BATCH] = {
+const uint32_t interop_batch_len[IX_BATCH] = {
 	1,    1472, 2,     3000, 7,    8,    9,     15,   16,   17,   20000, 31,   32,
 	33,   63,   64,    65,   100,  127,  128,   65507, 129, 200,  255,   256,  257,
 	300,  3000, 400,   511,  512,  513,  576,   600,  700,  800,  900,   1000, 1023,
@@ -298,7 +298,7 @@ void interop_teardown(void)
 		unlink(ix.pcap);
 }
 
-void ix_finish(void)
+void interop_finish(void)
 {
 	uint64_t deadline = now_ms() + 1000;
 
@@ -357,18 +357,18 @@ int interop_usock_udp(uint16_t port, int bufsz)
 
 /* ---- the batch ---- */
 
-unsigned ix_frames_for(uint32_t len)
+unsigned interop_frames_for(uint32_t len)
 {
 	/* 1480 bytes of IP payload per frame at MTU 1500, a multiple of 8 */
 	return (len + 8u + 1479u) / 1480u;
 }
 
-unsigned ix_batch_frames(void)
+unsigned interop_batch_frames(void)
 {
 	unsigned n = 0;
 
 	for (int i = 0; i < IX_BATCH; i++)
-		n += ix_frames_for(ix_batch_len[i]);
+		n += interop_frames_for(interop_batch_len[i]);
 	return n;
 }
 
@@ -379,9 +379,9 @@ static void batch_make(void)
 	for (int i = 0; i < IX_BATCH; i++) {
 		if (batch_buf[i])
 			continue;
-		batch_buf[i] = malloc(ix_batch_len[i]);
+		batch_buf[i] = malloc(interop_batch_len[i]);
 		cr_assert(batch_buf[i], "malloc");
-		conf_fill(batch_buf[i], ix_batch_len[i], IX_SEED + (unsigned)i);
+		conf_fill(batch_buf[i], interop_batch_len[i], IX_SEED + (unsigned)i);
 	}
 }
 
@@ -395,7 +395,7 @@ static void send_batch(const struct sockapi *api, int fd, const struct sockaddr_
 	memset(vec, 0, sizeof(vec));
 	for (int i = 0; i < IX_BATCH; i++) {
 		iov[i].iov_base = batch_buf[i];
-		iov[i].iov_len = ix_batch_len[i];
+		iov[i].iov_len = interop_batch_len[i];
 		vec[i].msg_hdr.msg_iov = &iov[i];
 		vec[i].msg_hdr.msg_iovlen = 1;
 		vec[i].msg_hdr.msg_name = (void *)dst;
@@ -409,19 +409,19 @@ static void send_batch(const struct sockapi *api, int fd, const struct sockaddr_
 		cr_assert(r > 0, "%s: sendmmsg at %d: %d (%s)", api->name, sent, r,
 			  strerror(errno));
 		for (int i = sent; i < sent + r; i++)
-			cr_assert(vec[i].msg_len == ix_batch_len[i], "%s: sendmmsg[%d] sent %u of %u",
-				  api->name, i, vec[i].msg_len, ix_batch_len[i]);
+			cr_assert(vec[i].msg_len == interop_batch_len[i], "%s: sendmmsg[%d] sent %u of %u",
+				  api->name, i, vec[i].msg_len, interop_batch_len[i]);
 		sent += r;
 	}
 	cr_assert(sent == IX_BATCH, "%s: sendmmsg sent %d of %d", api->name, sent, IX_BATCH);
 }
 
-void ix_send_batch_kernel(int fd, const struct sockaddr_in *dst)
+void interop_send_batch_kernel(int fd, const struct sockaddr_in *dst)
 {
 	send_batch(&sockapi_kernel, fd, dst);
 }
 
-void ix_send_batch_usock(int fd, const struct sockaddr_in *dst)
+void interop_send_batch_usock(int fd, const struct sockaddr_in *dst)
 {
 	send_batch(&sockapi_usock, fd, dst);
 }
@@ -466,7 +466,7 @@ static int recv_batch(const struct sockapi *api, int fd, int ms, const struct so
 			continue;
 		}
 		for (int i = 0; i < r; i++, got++) {
-			uint32_t want_len = ix_batch_len[got];
+			uint32_t want_len = interop_batch_len[got];
 
 			cr_assert(vec[i].msg_len == want_len && !(vec[i].msg_hdr.msg_flags & MSG_TRUNC),
 				  "%s: datagram %d: %u bytes (flags %#x), want %u (lost or reordered?)",
@@ -484,12 +484,12 @@ static int recv_batch(const struct sockapi *api, int fd, int ms, const struct so
 	return got;
 }
 
-int ix_recv_batch_kernel(int fd, int ms, const struct sockaddr_in *from)
+int interop_recv_batch_kernel(int fd, int ms, const struct sockaddr_in *from)
 {
 	return recv_batch(&sockapi_kernel, fd, ms, from);
 }
 
-int ix_recv_batch_usock(int fd, int ms, const struct sockaddr_in *from)
+int interop_recv_batch_usock(int fd, int ms, const struct sockaddr_in *from)
 {
 	return recv_batch(&sockapi_usock, fd, ms, from);
 }
@@ -498,7 +498,7 @@ int ix_recv_batch_usock(int fd, int ms, const struct sockaddr_in *from)
 
 #define TSHARK_OUT (1u << 20)
 
-static void report_add(struct ix_pcap_stats *st, const char *line)
+static void report_add(struct interop_pcap_stats *st, const char *line)
 {
 	size_t u = strlen(st->report);
 
@@ -506,18 +506,18 @@ static void report_add(struct ix_pcap_stats *st, const char *line)
 		snprintf(st->report + u, sizeof(st->report) - u, "%s\n", line);
 }
 
-/* One tab-separated line of the fields pass (see ix_pcap_check). */
-static void classify(struct ix_pcap_stats *st, char *line)
+/* One tab-separated line of the fields pass (see interop_pcap_check). */
+static void classify(struct interop_pcap_stats *st, char *line)
 {
-	char *f[12] = { 0 };
+	char *f[13] = { 0 };
 	char *p = line;
 	uint8_t src[6], amac[6];
 	int n = 0;
 
 	/* strsep keeps empty fields, which tshark prints for absent ones */
-	while (n < 12 && (f[n] = strsep(&p, "\t")) != NULL)
+	while (n < 13 && (f[n] = strsep(&p, "\t")) != NULL)
 		n++;
-	if (n < 10)
+	if (n < 12)
 		return;
 	st->frames++;
 	for (int i = 7; i <= 9; i++) {
@@ -534,6 +534,9 @@ static void classify(struct ix_pcap_stats *st, char *line)
 	if (strcmp(f[2], "0x0806") == 0 && (from_k || from_u)) {
 		if (parse_mac(f[4], amac) != 0 || memcmp(amac, src, 6) != 0)
 			st->arp_bad++;
+		if (strcmp(f[3], "1") == 0 && from_u && parse_mac(f[11], amac) == 0 &&
+		    memcmp(amac, ix.kmac, 6) == 0)
+			st->arp_probe_u++;
 		if (strcmp(f[3], "1") == 0)
 			from_k ? st->arp_req_k++ : st->arp_req_u++;
 		else if (strcmp(f[3], "2") == 0)
@@ -543,12 +546,12 @@ static void classify(struct ix_pcap_stats *st, char *line)
 		return;
 	}
 	if (strcmp(f[2], "0x0800") == 0 && strcmp(f[6], "1") == 0 && from_k &&
-	    strcmp(f[5], IX_KADDR) == 0 && strcmp(f[10] ? f[10] : "", "8") == 0) {
+	    strcmp(f[5], IX_KADDR) == 0 && strcmp(f[10], "8") == 0) {
 		st->icmp_req++;
 		return;
 	}
 	if (strcmp(f[2], "0x0800") == 0 && strcmp(f[6], "1") == 0 && from_u &&
-	    strcmp(f[5], IX_UADDR) == 0 && strcmp(f[10] ? f[10] : "", "0") == 0) {
+	    strcmp(f[5], IX_UADDR) == 0 && strcmp(f[10], "0") == 0) {
 		st->icmp_rep++;
 		return;
 	}
@@ -565,7 +568,7 @@ static void classify(struct ix_pcap_stats *st, char *line)
 	st->other++;
 }
 
-int ix_pcap_check(const char *path, struct ix_pcap_stats *st)
+int interop_pcap_check(const char *path, struct interop_pcap_stats *st)
 {
 	char *argv_bad[] = { "tshark", "-n", "-r", (char *)path,
 			     "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
@@ -582,7 +585,7 @@ int ix_pcap_check(const char *path, struct ix_pcap_stats *st)
 				"-e", "arp.opcode", "-e", "arp.src.hw_mac", "-e", "ip.src",
 				"-e", "ip.proto", "-e", "ip.checksum.status",
 				"-e", "udp.checksum.status", "-e", "icmp.checksum.status",
-				"-e", "icmp.type", NULL };
+				"-e", "icmp.type", "-e", "eth.dst", NULL };
 	char *out, *line, *save = NULL;
 	int r;
 

@@ -73,35 +73,34 @@ int interop_usock_udp(uint16_t port, int bufsz);
 #define IX_BATCH 64
 #define IX_MAXDGRAM 65507
 #define IX_SEED 0x5eed
-extern const uint32_t ix_batch_len[IX_BATCH];
-/* ix_frames_for - Ethernet frames for one UDP payload of len at MTU 1500. */
-unsigned ix_frames_for(uint32_t len);
-/* ix_batch_frames - frames for the whole batch. */
-unsigned ix_batch_frames(void);
-/* ix_batch_bufs - fill bufs[i] (each IX_MAXDGRAM bytes) with the batch. */
-void ix_batch_fill(uint8_t *bufs[IX_BATCH]);
+extern const uint32_t interop_batch_len[IX_BATCH];
+/* interop_frames_for - Ethernet frames for one UDP payload of len at MTU 1500. */
+unsigned interop_frames_for(uint32_t len);
+/* interop_batch_frames - frames for the whole batch. */
+unsigned interop_batch_frames(void);
 
 /*
- * ix_recv_batch_kernel / ix_recv_batch_usock - receive want datagrams with
+ * interop_recv_batch_kernel / interop_recv_batch_usock - receive the batch with
  * recvmmsg (and poll between batches, within ms), comparing each with the
  * batch in order, byte for byte.  The peer must be from.
  * Return: the number received before the first mismatch or the deadline
  * (asserts with a precise message on a mismatch).
  */
-int ix_recv_batch_kernel(int fd, int ms, const struct sockaddr_in *from);
-int ix_recv_batch_usock(int fd, int ms, const struct sockaddr_in *from);
-/* ix_send_batch_kernel / _usock - sendmmsg the batch to dst (asserts all 64 go). */
-void ix_send_batch_kernel(int fd, const struct sockaddr_in *dst);
-void ix_send_batch_usock(int fd, const struct sockaddr_in *dst);
+int interop_recv_batch_kernel(int fd, int ms, const struct sockaddr_in *from);
+int interop_recv_batch_usock(int fd, int ms, const struct sockaddr_in *from);
+/* interop_send_batch_kernel / _usock - sendmmsg the batch to dst (asserts all 64 go). */
+void interop_send_batch_kernel(int fd, const struct sockaddr_in *dst);
+void interop_send_batch_usock(int fd, const struct sockaddr_in *dst);
 
 /*
  * What the capture holds, by kind, from one pass of tshark's dissection
  * with IP and UDP checksum validation on (ICMP's is always checked).
  */
-struct ix_pcap_stats {
+struct interop_pcap_stats {
 	unsigned frames;
 	unsigned arp_req_k, arp_rep_k;	/* ARP request / reply sent by the kernel */
 	unsigned arp_req_u, arp_rep_u;	/* ... by usock */
+	unsigned arp_probe_u;		/* usock's requests unicast to the kernel's MAC */
 	unsigned arp_bad;		/* ARP whose sender MAC is not its Ethernet source */
 	unsigned icmp_req, icmp_rep;	/* echo request (kernel->usock) / reply */
 	unsigned udp_k2u, udp_u2k;	/* IPv4 frames of UDP (fragments included) by direction */
@@ -112,12 +111,12 @@ struct ix_pcap_stats {
 	char report[2048];		/* the first flagged/other frames, for messages */
 };
 /*
- * ix_pcap_check - dissect path with tshark and fill st.
+ * interop_pcap_check - dissect path with tshark and fill st.
  * Return: 0, or -1 if tshark could not run (st->report says why).
  */
-int ix_pcap_check(const char *path, struct ix_pcap_stats *st);
+int interop_pcap_check(const char *path, struct interop_pcap_stats *st);
 
-/* ix_finish - end of a test body: every usock packet buffer is back in its pool. */
-void ix_finish(void);
+/* interop_finish - end of a test body: every usock packet buffer is back in its pool. */
+void interop_finish(void);
 
 #endif

@@ -30,6 +30,13 @@
 
 #define KPORT IX_KPORT
 #define UPORT IX_UPORT
+/*
+ * Socket buffers for the batch tests.  The batch is queued whole before the
+ * receiver reads (usock_sendmmsg reaches the kernel socket synchronously
+ * through the TAP): about 270 KB of truesize, more than the default 212992
+ * holds on either side (measured: the kernel keeps 51 datagrams, usock 53),
+ * so both sides raise SO_RCVBUF, as SO_RCVBUFFORCE does for root.
+ */
 #define BUFSZ (8 << 20)
 
 TestSuite(tap, .init = interop_setup, .fini = interop_teardown, .timeout = 40);
@@ -77,8 +84,8 @@ static void batch_k2u(int k, int u)
 	struct sockaddr_in udst = sin4(IX_UADDR, UPORT), kfrom = sin4(IX_KADDR, KPORT);
 	int got;
 
-	ix_send_batch_kernel(k, &udst);
-	got = ix_recv_batch_usock(u, 5000, &kfrom);
+	interop_send_batch_kernel(k, &udst);
+	got = interop_recv_batch_usock(u, 5000, &kfrom);
 	cr_assert(got == IX_BATCH, "usock received %d of %d datagrams from the kernel", got,
 		  IX_BATCH);
 }
@@ -88,15 +95,15 @@ static void batch_u2k(int k, int u)
 	struct sockaddr_in kdst = sin4(IX_KADDR, KPORT), ufrom = sin4(IX_UADDR, UPORT);
 	int got;
 
-	ix_send_batch_usock(u, &kdst);
-	got = ix_recv_batch_kernel(k, 5000, &ufrom);
+	interop_send_batch_usock(u, &kdst);
+	got = interop_recv_batch_kernel(k, 5000, &ufrom);
 	cr_assert(got == IX_BATCH, "the kernel received %d of %d datagrams from usock", got,
 		  IX_BATCH);
 }
 
-static void pcap_clean(struct ix_pcap_stats *st)
+static void pcap_clean(struct interop_pcap_stats *st)
 {
-	cr_assert(ix_pcap_check(ix.pcap, st) == 0, "tshark: %s", st->report);
+	cr_assert(interop_pcap_check(ix.pcap, st) == 0, "tshark: %s", st->report);
 	cr_assert(st->flagged == 0, "%u malformed or warned frames:\n%s", st->flagged, st->report);
 	cr_assert(st->csum_bad == 0, "%u bad checksums:\n%s", st->csum_bad, st->report);
 	cr_assert(st->other == 0, "%u unexpected frames:\n%s", st->other, st->report);
@@ -104,10 +111,13 @@ static void pcap_clean(struct ix_pcap_stats *st)
 		  st->arp_bad);
 }
 
-/* The kernel's ping gets its three echo replies from usock (ICMP echo, over ARP). */
+/*
+ * The kernel's ping gets its three echo replies from usock (ICMP echo,
+ * after ARP); no send-family requirement, the wire is the point.
+ */
 Test(tap, ping_kernel_to_usock)
 {
-	struct ix_pcap_stats st;
+	struct interop_pcap_stats st;
 
 	kernel_ping();
 	pcap_clean(&st);
@@ -115,7 +125,7 @@ Test(tap, ping_kernel_to_usock)
 		  st.icmp_req, st.icmp_rep);
 	/* every IPv4 header and ICMP message verified good, none left unverified */
 	cr_assert(st.csum_good == 12, "%u good checksums, want 12", st.csum_good);
-	ix_finish();
+	interop_finish();
 }
 
 /*
@@ -132,7 +142,7 @@ Test(tap, udp_batch_kernel_to_usock)
 	batch_k2u(k, u);
 	close(k);
 	cr_assert(usock_close(u) == 0, "usock_close: %s", strerror(errno));
-	ix_finish();
+	interop_finish();
 }
 
 /*
@@ -149,7 +159,7 @@ Test(tap, udp_batch_usock_to_kernel)
 	batch_u2k(k, u);
 	close(k);
 	cr_assert(usock_close(u) == 0, "usock_close: %s", strerror(errno));
-	ix_finish();
+	interop_finish();
 }
 
 /*
@@ -160,8 +170,8 @@ Test(tap, udp_batch_usock_to_kernel)
 Test(tap, pcap_tshark_clean)
 {
 	int k = interop_kernel_udp(KPORT, BUFSZ), u = interop_usock_udp(UPORT, BUFSZ);
-	unsigned udp_frames = ix_batch_frames() + 1, ip_frames, want_good;
-	struct ix_pcap_stats st;
+	unsigned udp_frames = interop_batch_frames() + 1, ip_frames, want_good;
+	struct interop_pcap_stats st;
 
 	kernel_ping();
 	warm_k2u(k, u);
@@ -194,7 +204,7 @@ Test(tap, pcap_tshark_clean)
 	want_good = ip_frames + 2 * (IX_BATCH + 1) + 6;
 	cr_assert(st.csum_good == want_good, "%u checksums verified good, want %u", st.csum_good,
 		  want_good);
-	ix_finish();
+	interop_finish();
 }
 
 static bool kernel_neigh_has(const char *state_any[], char *out, size_t outlen)
@@ -232,16 +242,17 @@ static bool usock_neigh_has(const char *state_any[], char *out, size_t outlen)
 }
 
 /*
- * ARP, the kernel asking: the kernel sends first, resolves usock's MAC
- * (REACHABLE after usock's reply); usock learnt the kernel's MAC from the
- * request (STALE, as arp_process's neigh_event_ns) and uses it to answer.
+ * ARP (no send-family requirement), the kernel asking: the kernel sends
+ * first and resolves usock's MAC (REACHABLE after usock's reply); usock
+ * learnt the kernel's MAC from the request (STALE, as arp_process's
+ * neigh_event_ns) and uses it to answer.
  */
 Test(tap, arp_kernel_resolves_usock)
 {
 	static const char *k_states[] = { "REACHABLE", "STALE", NULL };
 	static const char *u_states[] = { "REACHABLE", "STALE", "DELAY", "PROBE", NULL };
 	int k = interop_kernel_udp(KPORT, 0), u = interop_usock_udp(UPORT, 0);
-	struct ix_pcap_stats st;
+	struct interop_pcap_stats st;
 	char out[2048];
 
 	warm_k2u(k, u);
@@ -256,20 +267,21 @@ Test(tap, arp_kernel_resolves_usock)
 	cr_assert(st.arp_req_k == 1 && st.arp_rep_u == 1 && st.arp_req_u == 0 && st.arp_rep_k == 0,
 		  "ARP: kernel asked %u answered %u, usock asked %u answered %u", st.arp_req_k,
 		  st.arp_rep_k, st.arp_req_u, st.arp_rep_u);
-	ix_finish();
+	interop_finish();
 }
 
 /*
- * ARP, usock asking: usock sends first, broadcasts its request, the kernel
- * answers (usock's entry REACHABLE) and has learnt usock's MAC from the
- * request (STALE), which it uses to answer back.
+ * ARP (no send-family requirement), usock asking: usock sends first,
+ * broadcasts its request, the kernel answers (usock's entry REACHABLE) and
+ * has learnt usock's MAC from the request (STALE), which it uses to answer
+ * back.
  */
 Test(tap, arp_usock_resolves_kernel)
 {
 	static const char *k_states[] = { "REACHABLE", "STALE", "DELAY", "PROBE", NULL };
 	static const char *u_states[] = { "REACHABLE", NULL };
 	int k = interop_kernel_udp(KPORT, 0), u = interop_usock_udp(UPORT, 0);
-	struct ix_pcap_stats st;
+	struct interop_pcap_stats st;
 	char out[2048];
 
 	warm_u2k(k, u);
@@ -284,7 +296,7 @@ Test(tap, arp_usock_resolves_kernel)
 	cr_assert(st.arp_req_u == 1 && st.arp_rep_k == 1 && st.arp_req_k == 0 && st.arp_rep_u == 0,
 		  "ARP: usock asked %u answered %u, kernel asked %u answered %u", st.arp_req_u,
 		  st.arp_rep_u, st.arp_req_k, st.arp_rep_k);
-	ix_finish();
+	interop_finish();
 }
 
 static double cpu_seconds(void)
@@ -299,28 +311,28 @@ static double cpu_seconds(void)
  * The kernel side removes tapu0 under usock's feet (an admin's `ip link
  * del`, or its namespace going away): the TAP fd then polls as an error
  * forever.  usock's reader must stop watching it rather than spin, and
- * sending on eth0 must stay harmless (the frame is dropped, as on a NIC
- * without carrier).
+ * sending on eth0 must stay harmless: R-SEND-9, the send succeeds and the
+ * frame is dropped, as on a NIC without carrier.
  */
 Test(tap, kernel_removes_tap)
 {
 	struct sockaddr_in kdst = sin4(IX_KADDR, KPORT);
 	char out[512];
 	double t0, used;
-	int u, r;
+	int k = interop_kernel_udp(KPORT, 0), u = interop_usock_udp(UPORT, 0), r;
 
-	kernel_ping();
+	warm_k2u(k, u);
+	close(k);
 	r = interop_kip(out, sizeof(out), "link", "del", IX_TAP, NULL);
 	cr_assert(r == 0, "ip link del %s: %d %s", IX_TAP, r, out);
 	t0 = cpu_seconds();
 	usleep(300000);
 	used = cpu_seconds() - t0;
 	cr_assert(used < 0.1, "usock burnt %.3f s of CPU in 0.3 s after the TAP device went", used);
-	u = interop_usock_udp(UPORT, 0);
 	cr_assert(usock_sendto(u, "x", 1, 0, (struct sockaddr *)&kdst, sizeof(kdst)) == 1,
 		  "usock_sendto after the TAP device went: %s", strerror(errno));
 	cr_assert(usock_close(u) == 0, "usock_close: %s", strerror(errno));
-	ix_finish();
+	interop_finish();
 }
 
 struct flood {
@@ -377,5 +389,87 @@ Test(tap, usock_removes_tap_under_traffic)
 	close(f.fd);
 	conf_drain(&sockapi_usock, u);
 	cr_assert(usock_close(u) == 0, "usock_close: %s", strerror(errno));
-	ix_finish();
+	interop_finish();
+}
+
+static void usock_neigh_sysctl(const char *var, const char *val)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "ipv4.neigh." IX_DEV ".%s", var);
+	cr_assert(usock_sysctl(ix.uns, name, val, NULL, 0) == 0, "usock_sysctl %s: %s", name,
+		  strerror(errno));
+}
+
+static void send_u2k_expect(int k, int u, const char *msg, int flags)
+{
+	struct sockaddr_in kdst = sin4(IX_KADDR, KPORT), from;
+	size_t len = strlen(msg);
+	char buf[64];
+	ssize_t n;
+
+	cr_assert(usock_sendto(u, msg, len, flags, (struct sockaddr *)&kdst, sizeof(kdst)) ==
+			  (ssize_t)len,
+		  "usock_sendto: %s", strerror(errno));
+	n = conf_recv_wait(&sockapi_kernel, k, buf, sizeof(buf), 0, 2000, &from);
+	cr_assert(n == (ssize_t)len && memcmp(buf, msg, len) == 0, "kernel got %zd (%s)", n,
+		  strerror(errno));
+}
+
+/* wait_usock_state - poll usock's entry for the kernel until it is in state (ms at most). */
+static bool wait_usock_state(const char *state, int ms, char *out, size_t outlen)
+{
+	const char *want[] = { state, NULL };
+
+	for (int t = 0; t <= ms; t += 10) {
+		if (usock_neigh_has(want, out, outlen))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* stream - n datagrams to the kernel, one every 100 ms, each received there. */
+static void stream_u2k(int k, int u, int n, int flags)
+{
+	for (int i = 0; i < n; i++) {
+		send_u2k_expect(k, u, flags ? "confirmed" : "plain", flags);
+		usleep(100000);
+	}
+}
+
+/*
+ * R-FLAG-CONFIRM, on the wire against the kernel.  Timers are shortened:
+ * REACHABLE lasts 100..300 ms, DELAY 1 s (its unit is the second).  A
+ * stream of datagrams, one every 100 ms for 1.5 s, sent with MSG_CONFIRM
+ * keeps the entry confirmed: whenever DELAY ends it is REACHABLE again, so
+ * usock never sends a unicast ARP probe.  The same stream without the flag
+ * lets DELAY end unconfirmed: usock probes the kernel (unicast) and the
+ * kernel answers, as neigh_timer_handler would have it.
+ */
+Test(tap, msg_confirm_spares_the_probe)
+{
+	int k = interop_kernel_udp(KPORT, 0), u = interop_usock_udp(UPORT, 0);
+	struct interop_pcap_stats st;
+	char out[1024];
+
+	usock_neigh_sysctl("base_reachable_time_ms", "200");
+	usock_neigh_sysctl("delay_first_probe_time", "1");
+	warm_u2k(k, u);
+	stream_u2k(k, u, 15, MSG_CONFIRM);
+	pcap_clean(&st);
+	cr_assert(st.arp_req_u == 1 && st.arp_probe_u == 0 && st.arp_rep_k == 1,
+		  "with MSG_CONFIRM: usock asked %u times (%u unicast probes), kernel answered %u",
+		  st.arp_req_u, st.arp_probe_u, st.arp_rep_k);
+
+	stream_u2k(k, u, 20, 0);
+	cr_assert(wait_usock_state("REACHABLE", 1500, out, sizeof(out)), "entry: %s", out);
+	pcap_clean(&st);
+	cr_assert(st.arp_probe_u >= 1 && st.arp_req_u == 1 + st.arp_probe_u &&
+			  st.arp_rep_k == st.arp_req_u,
+		  "without MSG_CONFIRM: usock asked %u times (%u unicast probes), kernel answered %u",
+		  st.arp_req_u, st.arp_probe_u, st.arp_rep_k);
+	close(k);
+	cr_assert(usock_close(u) == 0, "usock_close: %s", strerror(errno));
+	interop_finish();
 }
