@@ -357,14 +357,6 @@ static void op_setsockopt(struct reader *r, int fd)
 	socklen_t len = take_optlen(r);
 	void *val = take_block(r, len);
 
-	/*
-	 * Known, reported (src/sock/sock.c sock_timeo_from_tv): a tv_sec near
-	 * LONG_MAX overflows int64 where Linux clamps to MAX_SCHEDULE_TIMEOUT.
-	 * Kept out of the way until fixed.
-	 */
-	if (level == SOL_SOCKET && (name == SO_RCVTIMEO_OLD || name == SO_SNDTIMEO_OLD) &&
-	    len >= sizeof(struct timeval))
-		((struct timeval *)val)->tv_sec %= 1000000;
 	if (usock_setsockopt(fd, level, name, val, len) < 0 && errno == EFAULT)
 		abort();
 	free(val);
@@ -461,15 +453,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	/*
-	 * Time first, then close: a datagram still in an ARP queue when its
-	 * socket closes runs udp_wfree on the freed socket later (reported,
-	 * src/sock + src/udp; Linux keeps the socket until sk_wmem_alloc
-	 * drops).  Swap the two steps back once that is fixed.
+	 * Close first, then let time pass: a datagram still in an ARP queue
+	 * outlives its socket, whose object must stay until the charge drains
+	 * (sk_wmem_release, as sk_wmem_alloc keeps a kernel socket).
 	 */
-	for (int i = 0; i < 12; i++)
-		usock_clock_advance((struct usock_netns *)ns, 10ull * 1000000000ull);
 	drain(fd);
 	usock_close(fd);
+	for (int i = 0; i < 12; i++)
+		usock_clock_advance((struct usock_netns *)ns, 10ull * 1000000000ull);
 	/* the receiver outlives the sender: what it still holds must not point back */
 	drain(rx);
 	usock_close(rx);

@@ -60,10 +60,16 @@ static bool ratelimit_allow(struct netns *ns, struct netdev *dev, uint8_t type)
 }
 
 static void icmp_xmit(struct netns *ns, uint32_t dst, uint32_t src, uint8_t tos,
-		      struct pkt *body, const struct icmp4_repr *ir)
+		      struct pkt *body, const struct icmp4_repr *ir, bool limited)
 {
 	struct rt4_result rt;
 	if (ip4_route_output(ns, dst, src, 0, 0, &rt) < 0) {
+		pkt_free(body);
+		return;
+	}
+	/* icmpv4_xrlim_allow looks at the error's own route: one that goes
+	 * back over lo (to a local sender) is never limited */
+	if (limited && !ratelimit_allow(ns, rt.dev, ir->type)) {
 		pkt_free(body);
 		return;
 	}
@@ -99,9 +105,6 @@ void icmp4_send(struct netns *ns, const struct pkt *orig, uint8_t type, uint8_t 
 		if (pkt_copy_out(orig, (size_t)r.ihl * 4, &it, 1) != 1 || icmp_is_error(it))
 			return;
 	}
-	struct netdev *in = netns_dev_by_index(ns, orig->meta.ifindex);
-	if (!in || !ratelimit_allow(ns, in, type))
-		return;
 	size_t quote = orig->tot_len;
 	if (quote > ICMP_MAX_LEN - IPV4_HLEN - ICMP_HLEN)
 		quote = ICMP_MAX_LEN - IPV4_HLEN - ICMP_HLEN;
@@ -118,7 +121,7 @@ void icmp4_send(struct netns *ns, const struct pkt *orig, uint8_t type, uint8_t 
 		ir.rest = info;
 	/* source: the address the offending packet was sent to, if ours */
 	uint32_t src = dt == RT_LOCAL ? r.daddr : 0;
-	icmp_xmit(ns, r.saddr, src, (uint8_t)((r.tos & 0x1e) | 0xc0), body, &ir);
+	icmp_xmit(ns, r.saddr, src, (uint8_t)((r.tos & 0x1e) | 0xc0), body, &ir, true);
 }
 
 /* An error arrived: find the transport and let it report (icmp_unreach). */
@@ -177,7 +180,7 @@ void icmp4_rcv(struct netns *ns, struct netdev *dev, struct pkt *pk)
 		pkt_copy_out(pk, ICMP_HLEN, pkt_put(body, dl), dl);
 		struct icmp4_repr rr = {.type = ICMP4_ECHOREPLY, .code = 0, .id = ir.id, .seq = ir.seq};
 		uint32_t src = pk->meta.pkt_type == PACKET_HOST ? pk->meta.daddr : 0;
-		icmp_xmit(ns, pk->meta.saddr, src, pk->meta.tos, body, &rr);
+		icmp_xmit(ns, pk->meta.saddr, src, pk->meta.tos, body, &rr, false);
 		break;
 	}
 	case ICMP4_DEST_UNREACH:

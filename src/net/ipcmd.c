@@ -341,6 +341,9 @@ static int cmd_neigh(struct netns *ns, char **tok, int n, char *out, size_t outl
 			return -EINVAL;
 		nud = m[i].nud;
 	}
+	/* `ip neigh add` is NLM_F_CREATE|NLM_F_EXCL: an existing entry is EEXIST */
+	if (strcmp(tok[1], "add") == 0 && neigh_lookup_state(ns, d, addr, NULL) != NUD_NONE)
+		return -EEXIST;
 	return neigh_add(ns, d, addr, mac, nud);
 }
 

@@ -16,7 +16,6 @@
 #define NETNS_POOL_MEDIUM 16384	/* 2 KiB: 32 MiB */
 #define NETNS_POOL_LARGE 512	/* 64 KiB: 33 MiB */
 #define NETNS_RING_SIZE (4u << 20)
-#define NETNS_MAX_DEVS_OBJ NETNS_MAX_DEV
 
 struct netns *netns_create(const char *name, unsigned flags, int *err);
 void netns_destroy(struct netns *ns);

@@ -274,7 +274,6 @@ static ssize_t sendmsg_user(struct sock *sk, const struct msghdr *umsg, int flag
 	m.addrlen = 0;
 	m.control = NULL;
 	m.controllen = 0;
-	m.user_name = NULL;
 	m.user_control = NULL;
 	m.msg_flags = 0;
 	m.iov_off = 0;
@@ -361,7 +360,6 @@ ssize_t usock_sendto(int fd, const void *buf, size_t len, int flags, const struc
 	m.len = iov.iov_len;
 	m.control = NULL;
 	m.controllen = 0;
-	m.user_name = NULL;
 	m.user_control = NULL;
 	m.msg_flags = 0;
 	m.iov_off = 0;
@@ -485,8 +483,6 @@ static void msg_init(struct sk_msg *m)
 	m->addrlen = 0;
 	m->control = NULL;
 	m->controllen = 0;
-	m->user_name = NULL;
-	m->namelen = 0;
 	m->user_control = NULL;
 	m->user_controllen = 0;
 	m->control_used = 0;

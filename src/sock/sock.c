@@ -169,7 +169,29 @@ static void sock_free(struct sock *sk)
 	pkt_queue_purge(&sk->reader);
 	pkt_queue_purge(&sk->errq);
 	sk->ops = NULL;
+	/* packets still charged to it (waiting for ARP, say) keep the object
+	 * until their destructor drains the charge, as sk_wmem_alloc keeps a
+	 * kernel socket: sk_wmem_release frees it then */
+	if (sk->wmem) {
+		sk->wmem_orphaned = true;
+		return;
+	}
 	ns_cache_free(sk->ns, NSC_SOCK, sk);
+}
+
+void sk_wmem_release(struct sock *sk, uint32_t bytes)
+{
+	sk->wmem = sk->wmem > bytes ? sk->wmem - bytes : 0;
+	if (sk->wmem_orphaned) {
+		if (!sk->wmem) {
+			sk->wmem_orphaned = false;
+			ns_cache_free(sk->ns, NSC_SOCK, sk);
+		}
+		return;
+	}
+	/* sock_def_write_space: wake writers once below half the buffer */
+	if ((int)sk->wmem + 1 < (sk->sndbuf >> 1))
+		sk_wake(sk, POLLOUT);
 }
 
 void sock_put_unlock(struct sock *sk)
@@ -559,17 +581,6 @@ void sk_recv_timestamps(struct sock *sk, struct sk_msg *m, const struct pkt *pk)
 		sk_put_cmsg(m, SOL_SOCKET, SO_RXQ_OVFL, &pk->meta.dropcount, sizeof(uint32_t));
 }
 
-int sk_put_name(struct sk_msg *m, const void *addr, socklen_t len)
-{
-	if (!m->user_name)
-		return 0;
-	/* move_addr_to_user: copy min(room, len), report the full length */
-	socklen_t n = m->namelen < len ? m->namelen : len;
-	if (n && copy_to_user(m->user_name, addr, n))
-		return -EFAULT;
-	m->namelen = len;
-	return 0;
-}
 
 /* ---- SOL_SOCKET ---- */
 
@@ -585,6 +596,9 @@ int64_t sock_timeo_from_tv(long sec, long usec)
 		return -1;
 	if (sec < 0)
 		return 0;
+	/* sock_set_timeout: a time too long for the jiffies is "forever" */
+	if (sec >= INT64_MAX / 1000000000 - 1)
+		return -1;
 	int64_t jiffies = (int64_t)sec * hz + (usec + (1000000 / hz) - 1) / (1000000 / hz);
 	return jiffies * (1000000000 / hz);
 }

@@ -93,9 +93,7 @@ struct sk_msg {
 	size_t len;		/* sum of iov_len (checked against SSIZE_MAX) */
 	uint8_t *control;	/* kernel copy (send) */
 	size_t controllen;
-	/* receive side outputs */
-	void *user_name;	/* where to write the source address, or NULL */
-	socklen_t namelen;	/* in: caller's room; out: full length */
+	/* receive side: the source address goes in addr/addrlen */
 	void *user_control;	/* caller's control buffer (recv) */
 	size_t user_controllen;
 	size_t control_used;	/* bytes of control written (recv) */
@@ -201,6 +199,7 @@ struct sock {
 	 * they sleep.
 	 */
 	_Alignas(64) uint32_t wmem;	/* bytes charged (truesize) */
+	bool wmem_orphaned;	/* closed; freed when wmem drains (sk_wmem_release) */
 	_Atomic uint32_t ev_seq;
 	struct wait_entry *waiters;
 	_Atomic unsigned arefs;
@@ -273,6 +272,8 @@ void sk_wake(struct sock *sk, uint32_t ev);
 int sk_wait(struct sock *sk, uint32_t events, int64_t *timeo_ns);
 /* sk_queue_rcv - charge and queue a received packet, or drop (counts drops); consumes pk. Return: 0, -ENOBUFS/-ENOMEM. */
 int sk_queue_rcv(struct sock *sk, struct pkt *pk);
+/* sk_wmem_release - a sent packet's charge comes back (sock_wfree); frees a closed socket at 0. */
+void sk_wmem_release(struct sock *sk, uint32_t bytes);
 /* sk_report_error - set sk_err and wake everyone (sk_error_report). */
 void sk_report_error(struct sock *sk, int err);
 /* sk_sock_error - take and clear sk_err (sock_error). Return: -err or 0. */
@@ -292,8 +293,6 @@ int sk_copy_pkt_to_iov(const struct sk_msg *m, const struct pkt *pk, size_t off,
 int sk_put_cmsg(struct sk_msg *m, int level, int type, const void *data, size_t len);
 /* sk_recv_timestamps - SO_TIMESTAMP/SO_TIMESTAMPNS cmsgs for pk (sock_recv_timestamp). */
 void sk_recv_timestamps(struct sock *sk, struct sk_msg *m, const struct pkt *pk);
-/* sk_put_name - copy a source address to the caller's msg_name (move_addr_to_user). */
-int sk_put_name(struct sk_msg *m, const void *addr, socklen_t len);
 
 /* ---- generic SOL_SOCKET options ---- */
 int sock_setsockopt(struct sock *sk, int name, const void *val, socklen_t len);

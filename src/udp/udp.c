@@ -520,12 +520,6 @@ static int udp_ioctl(struct sock *sk, unsigned long req, void *arg)
 	return copy_to_user(arg, &v, sizeof(v));
 }
 
-static void udp_sol_changed(struct sock *sk, int name)
-{
-	(void)sk;
-	(void)name;
-}
-
 const struct proto_ops udp_ops = {
 	.family = AF_INET,
 	.type = SOCK_DGRAM,
@@ -544,7 +538,6 @@ const struct proto_ops udp_ops = {
 	.setsockopt = udp_setsockopt,
 	.getsockopt = udp_getsockopt,
 	.ioctl = udp_ioctl,
-	.sol_changed = udp_sol_changed,
 };
 
 int udp_create(struct netns *ns, struct sock **out, int type, int protocol)

@@ -62,12 +62,7 @@ uint32_t udp_truesize(uint32_t payload, uint32_t mtu)
 
 static void udp_wfree(struct pkt *pk)
 {
-	struct sock *sk = pk->meta.owner;
-	uint32_t ts = pk->meta.truesize;
-	sk->wmem = sk->wmem > ts ? sk->wmem - ts : 0;
-	/* sock_def_write_space: wake writers once below half the buffer */
-	if ((int)sk->wmem + 1 < (sk->sndbuf >> 1))
-		sk_wake(sk, POLLOUT);
+	sk_wmem_release(pk->meta.owner, pk->meta.truesize);
 }
 
 /*

@@ -105,7 +105,7 @@ static bool icmp_double_active(void)
 			cr_expect_eq(icmp_rec.calls, (n), "ICMP sends: %d, want %d",     \
 				     icmp_rec.calls, (n));                              \
 		else                                                                    \
-			cr_log_warn("real icmp4_send linked: ICMP count not checked");  \
+			cr_log_info("real icmp4_send linked: ICMP count not checked");  \
 	} while (0)
 
 /* ---- namespace built by hand ---- */
