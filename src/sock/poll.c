@@ -205,13 +205,15 @@ int usock_poll(struct pollfd *ufds, nfds_t nfds, int timeout)
 			for (nfds_t i = 0; i < nfds; i++) {
 				if (fds[i].fd < 0 || !usock_is_socket(fds[i].fd))
 					continue;
-				struct sock *sk = sock_get_locked(fds[i].fd);
+				struct sock *sk = sock_get_ref(fds[i].fd);
 				if (!sk)
 					continue;
 				sock_wait_entry_add(sk, &w[nw], (uint32_t)(uint16_t)fds[i].events);
 				wfd[nw] = fds[i].fd;
+				/* after linking: whatever a waker changed before it
+				 * looked at the list is visible now */
 				fds[i].revents = (short)sock_events(sk, fds[i].events);
-				sock_put_unlock(sk);
+				sock_put_ref(sk);
 				nw++;
 			}
 		}
@@ -229,10 +231,10 @@ int usock_poll(struct pollfd *ufds, nfds_t nfds, int timeout)
 		/* unlink from every socket we joined (each under its own lock); a
 		 * socket closed meanwhile took its waiter list with it */
 		for (nfds_t j = 0; j < nw; j++) {
-			struct sock *sk = sock_get_locked(wfd[j]);
+			struct sock *sk = sock_get_ref(wfd[j]);
 			if (sk) {
-				sock_wait_entry_del(&w[j]);
-				sock_put_unlock(sk);
+				sock_wait_entry_del(sk, &w[j]);
+				sock_put_ref(sk);
 			}
 		}
 		if (kfds[nk].revents & POLLIN) {

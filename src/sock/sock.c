@@ -157,12 +157,25 @@ void sk_free_pkt(struct sock *sk, struct pkt *pk, bool locked)
 
 static void wait_unlink(struct wait_entry *w);
 
+static inline void wq_lock(struct sock *sk)
+{
+	while (atomic_flag_test_and_set_explicit(&sk->wq_lock, memory_order_acquire))
+		__builtin_ia32_pause();
+}
+
+static inline void wq_unlock(struct sock *sk)
+{
+	atomic_flag_clear_explicit(&sk->wq_lock, memory_order_release);
+}
+
 static void sock_free(struct sock *sk)
 {
 	/* waiters still linked (a poller whose socket was closed under it)
 	 * are detached so that their later unlink touches nothing */
+	wq_lock(sk);
 	while (sk->waiters)
 		wait_unlink(sk->waiters);
+	wq_unlock(sk);
 	if (sk->ops->release)
 		sk->ops->release(sk);
 	pkt_queue_purge(&sk->rcvq);
@@ -258,6 +271,7 @@ int sock_alloc(struct netns *ns, const struct proto_ops *ops, int type_flags, st
 	atomic_store(&sk->arefs, arefs);
 	atomic_flag_clear(&sk->rq_lock);
 	atomic_flag_clear(&sk->reader_lock);
+	atomic_flag_clear(&sk->wq_lock);
 	pkt_queue_init(&sk->reader);
 	int efd = eventfd(0, EFD_NONBLOCK | ((type_flags & SOCK_CLOEXEC) ? EFD_CLOEXEC : 0));
 	if (efd < 0) {
@@ -334,6 +348,7 @@ static int get_thread_efd(void)
 	return thread_efd;
 }
 
+/* wait queue lock held */
 static void wait_link(struct sock *sk, struct wait_entry *w)
 {
 	w->next = sk->waiters;
@@ -354,9 +369,15 @@ static void wait_unlink(struct wait_entry *w)
 	w->pprev = NULL;
 }
 
+/*
+ * sk_wake - the state changed before this call; a waiter that linked itself
+ * after we released the wait-queue lock re-reads the state after linking,
+ * so it sees the change (the lock orders the two).
+ */
 void sk_wake(struct sock *sk, uint32_t ev)
 {
 	atomic_fetch_add_explicit(&sk->ev_seq, 1, memory_order_release);
+	wq_lock(sk);
 	struct wait_entry *w = sk->waiters, *next;
 	for (; w; w = next) {
 		next = w->next;
@@ -368,6 +389,7 @@ void sk_wake(struct sock *sk, uint32_t ev)
 		ssize_t r = write(w->efd, &one, sizeof(one));
 		(void)r;
 	}
+	wq_unlock(sk);
 }
 
 int sock_wait_entry_add(struct sock *sk, struct wait_entry *w, uint32_t events)
@@ -380,13 +402,17 @@ int sock_wait_entry_add(struct sock *sk, struct wait_entry *w, uint32_t events)
 	w->woken = false;
 	w->next = NULL;
 	w->pprev = NULL;
+	wq_lock(sk);
 	wait_link(sk, w);
+	wq_unlock(sk);
 	return 0;
 }
 
-void sock_wait_entry_del(struct wait_entry *w)
+void sock_wait_entry_del(struct sock *sk, struct wait_entry *w)
 {
+	wq_lock(sk);
 	wait_unlink(w);
+	wq_unlock(sk);
 }
 
 int sock_thread_efd(void)
@@ -400,7 +426,9 @@ int sock_thread_efd(void)
  * busy_poll_us (SO_BUSY_POLL, default net.core.busy_read): an event that
  * comes within it costs no system call on either side, which is where a
  * user-space stack's latency comes from.  Lock dropped while spinning.
- * Return: true if something happened.
+ * Return: true if something happened, up to the moment the lock is taken
+ * back: an event between the end of the spin and the caller linking its
+ * waiter would otherwise be missed (wake-ups happen under the lock).
  */
 static bool spin_for_event(struct sock *sk)
 {
@@ -421,7 +449,7 @@ static bool spin_for_event(struct sock *sk)
 			break;
 	}
 	netns_lock(ns);
-	return hit;
+	return hit || atomic_load_explicit(&sk->ev_seq, memory_order_acquire) != seq;
 }
 
 int sk_wait(struct sock *sk, uint32_t events, int64_t *timeo_ns)
@@ -456,7 +484,7 @@ int sk_wait(struct sock *sk, uint32_t events, int64_t *timeo_ns)
 			r = 0;
 	}
 	netns_lock(ns);
-	wait_unlink(&w);
+	sock_wait_entry_del(sk, &w);
 	sk->refs--;
 	if (*timeo_ns > 0) {
 		int64_t left = *timeo_ns - (mono_ns() - t0);

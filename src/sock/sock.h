@@ -201,6 +201,7 @@ struct sock {
 	_Alignas(64) uint32_t wmem;	/* bytes charged (truesize) */
 	bool wmem_orphaned;	/* closed; freed when wmem drains (sk_wmem_release) */
 	_Atomic uint32_t ev_seq;
+	atomic_flag wq_lock;	/* guards waiters: pollers register without the namespace lock */
 	struct wait_entry *waiters;
 	_Atomic unsigned arefs;
 	_Atomic bool free_pending;

@@ -14,7 +14,7 @@ bool sock_fd_is_ours(int fd);
 int sock_fd_install(int fd, struct sock *sk);
 void sock_fd_clear(int fd);
 int sock_wait_entry_add(struct sock *sk, struct wait_entry *w, uint32_t events);
-void sock_wait_entry_del(struct wait_entry *w);
+void sock_wait_entry_del(struct sock *sk, struct wait_entry *w);
 int sock_thread_efd(void);
 long sock_hz(void);
 
