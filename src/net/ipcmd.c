@@ -397,7 +397,7 @@ static const struct sysctl_int sysctl_ints[] = {
 	S("core.rmem_max", rmem_max, 2304, INT_MAX),
 	S("core.somaxconn", somaxconn, 0, INT_MAX),
 	S("core.netdev_max_backlog", netdev_max_backlog, 0, INT_MAX),
-	S("core.busy_read", busy_read_us, 0, INT_MAX),
+	S("usock.busy_poll", busy_read_us, 0, 1000000),
 	S("ipv4.ip_default_ttl", ip_default_ttl, 1, 255),
 	S("ipv4.ipfrag_high_thresh", ipfrag_high_thresh, 0, INT_MAX),
 	S("ipv4.ipfrag_low_thresh", ipfrag_low_thresh, 0, INT_MAX),

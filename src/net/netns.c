@@ -104,9 +104,10 @@ static void sysctl_defaults(struct netns_sysctl *s)
 	s->icmp_echo_ignore_all = 0;
 	s->icmp_echo_ignore_broadcasts = 1;
 	s->netdev_max_backlog = 1000;
-	/* Linux leaves busy polling off; a user-space stack spins a little by
-	 * default, because that is what removes system calls from a
-	 * request/response exchange.  core.busy_read sets it, 0 turns it off. */
+	/* Linux leaves busy polling off (net.core.busy_read 0); a user-space
+	 * stack spins a little by default, because that is what removes system
+	 * calls from a request/response exchange.  usock's own setting,
+	 * "usock.busy_poll" (µs, 0: off); SO_BUSY_POLL overrides per socket. */
 	s->busy_read_us = 50;
 
 	char path[] = "/proc/sys/net/ipv4/ip_local_port_range";

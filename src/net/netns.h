@@ -49,7 +49,7 @@ struct netns_sysctl {
 	int ping_group_lo, ping_group_hi;
 	int icmp_echo_ignore_all, icmp_echo_ignore_broadcasts;
 	int netdev_max_backlog;
-	int busy_read_us;		/* core.busy_read: spin before sleeping (usock default 50) */
+	int busy_read_us;		/* usock.busy_poll: spin before sleeping, µs (default 50) */
 };
 
 struct netns_watch {

@@ -423,7 +423,7 @@ int sock_thread_efd(void)
 
 /*
  * spin_for_event - before sleeping, watch the socket's wake-up counter for
- * busy_poll_us (SO_BUSY_POLL, default net.core.busy_read): an event that
+ * busy_poll_us (SO_BUSY_POLL, else the namespace's usock.busy_poll): an event that
  * comes within it costs no system call on either side, which is where a
  * user-space stack's latency comes from.  Lock dropped while spinning.
  * Return: true if something happened, up to the moment the lock is taken
@@ -809,6 +809,14 @@ int sock_setsockopt(struct sock *sk, int name, const void *val, socklen_t len)
 	case SO_ZEROCOPY:
 		return -EOPNOTSUPP;
 	case SO_BUSY_POLL:
+		/* sk_setsockopt: negative is EINVAL; raising it needs CAP_NET_ADMIN */
+		if (v < 0)
+			return -EINVAL;
+		if (v > sk->busy_poll_set && geteuid() != 0)
+			return -EPERM;
+		sk->busy_poll_set = v;
+		sk->busy_poll_us = (uint32_t)v;
+		return 0;
 	case SO_INCOMING_CPU:
 		return 0;
 	default:
@@ -934,6 +942,8 @@ int sock_getsockopt(struct sock *sk, int name, void *val, socklen_t *len)
 		v.i = -1;
 		break;
 	case SO_BUSY_POLL:
+		v.i = sk->busy_poll_set;
+		break;
 	case SO_INCOMING_CPU:
 		v.i = 0;
 		break;

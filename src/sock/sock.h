@@ -165,7 +165,8 @@ struct sock {
 	int priority;
 	uint32_t mark;
 	int linger_secs;
-	uint32_t busy_poll_us;	/* SO_BUSY_POLL: spin this long before sleeping */
+	uint32_t busy_poll_us;	/* spin this long before sleeping (SO_BUSY_POLL, else the namespace's) */
+	int busy_poll_set;	/* SO_BUSY_POLL as set, for getsockopt (Linux's default: 0) */
 	unsigned refs;		/* the descriptor + each blocked caller */
 	int err;		/* sk_err: reported once by the next call or SO_ERROR */
 	int err_soft;
