@@ -17,6 +17,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <time.h>
+#include <linux/errqueue.h>
 #include <linux/if_packet.h>
 #include <netinet/ip.h>
 #include <poll.h>
@@ -203,10 +205,109 @@ static const struct {
 	{EHOSTUNREACH, false}, {EHOSTUNREACH, true}, {EHOSTUNREACH, true}, {EHOSTUNREACH, true},
 };
 
+/* What an error-queue entry carries in front of the offending payload. */
+struct err_info {
+	struct sock_extended_err ee;
+	struct sockaddr_in dst;		/* where the datagram was going (msg_name) */
+	struct sockaddr_in offender;	/* who sent the ICMP */
+};
+
+/*
+ * ip_icmp_error - queue the error for MSG_ERRQUEUE: the payload the ICMP
+ * quoted (after the quoted UDP header), charged to the receive memory
+ * (sock_queue_err_skb refuses it when that is full).
+ */
+static void queue_icmp_error(struct sock *sk, const struct pkt *icmp, int err, uint8_t type,
+			     uint8_t code, uint32_t info, uint32_t daddr, uint16_t dport)
+{
+	const uint8_t *h = pkt_linear(icmp, 8 + 20);
+	if (!h)
+		return;
+	size_t ihl = (size_t)(h[8] & 0x0f) * 4, off = 8 + ihl + 8;
+	size_t plen = icmp->tot_len > off ? icmp->tot_len - off : 0;
+	uint32_t ts = pkt_kernel_truesize((uint32_t)icmp->tot_len + 20 + 14 + PKT_KERNEL_LL_EXTRA);
+	sk_rq_lock(sk);
+	bool room = sk->rmem + ts < (uint32_t)sk->rcvbuf;
+	if (room)
+		sk->rmem += ts;
+	sk_rq_unlock(sk);
+	if (!room)
+		return;
+	struct pkt *e = pkt_alloc(sk->ns->pools, sizeof(struct err_info) + plen);
+	if (!e) {
+		sk_rq_lock(sk);
+		sk->rmem -= ts;
+		sk_rq_unlock(sk);
+		return;
+	}
+	struct err_info *ei = (struct err_info *)pkt_put(e, sizeof(*ei));
+	memset(ei, 0, sizeof(*ei));
+	ei->ee.ee_errno = (uint32_t)err;
+	ei->ee.ee_origin = SO_EE_ORIGIN_ICMP;
+	ei->ee.ee_type = type;
+	ei->ee.ee_code = code;
+	ei->ee.ee_info = info;
+	ei->dst.sin_family = AF_INET;
+	ei->dst.sin_addr.s_addr = daddr;
+	ei->dst.sin_port = dport;
+	ei->offender.sin_family = AF_INET;
+	ei->offender.sin_addr.s_addr = icmp->meta.saddr;
+	if (plen)
+		pkt_copy_out(icmp, off, pkt_put(e, plen), plen);
+	e->meta.truesize = ts;
+	e->meta.l4_off = sizeof(*ei);
+	e->meta.tstamp_ns = clock_realtime(&sk->ns->clock);
+	pkt_queue_push(&sk->errq, e);
+}
+
+/*
+ * ip_recv_error - one entry of the error queue: the payload, the original
+ * destination as the name, IP_RECVERR with the extended error and the
+ * offender, MSG_ERRQUEUE in the flags; the pending error becomes the next
+ * entry's, or none (sock_dequeue_err_skb).  Namespace lock held.
+ */
+static ssize_t recv_error(struct sock *sk, struct sk_msg *m)
+{
+	struct pkt *e = pkt_queue_pop(&sk->errq);
+	if (!e)
+		return -EAGAIN;
+	struct err_info ei;
+	pkt_copy_out(e, 0, &ei, sizeof(ei));
+	size_t plen = e->tot_len - sizeof(ei);
+	size_t copied = m->len < plen ? m->len : plen;
+	if (copied < plen)
+		m->msg_flags |= MSG_TRUNC;
+	ssize_t r = (ssize_t)copied;
+	if (copied && sk_copy_pkt_to_iov(m, e, sizeof(ei), copied))
+		r = -EFAULT;
+	if (r >= 0) {
+		sk_recv_timestamps(sk, m, e);
+		memcpy(&m->addr, &ei.dst, sizeof(ei.dst));
+		m->addrlen = sizeof(ei.dst);
+		uint8_t cm[sizeof(ei.ee) + sizeof(ei.offender)];
+		memcpy(cm, &ei.ee, sizeof(ei.ee));
+		memcpy(cm + sizeof(ei.ee), &ei.offender, sizeof(ei.offender));
+		sk_put_cmsg(m, SOL_IP, IP_RECVERR, cm, sizeof(cm));
+		m->msg_flags |= MSG_ERRQUEUE;
+	}
+	struct pkt *next = pkt_queue_peek(&sk->errq);
+	if (next) {
+		struct err_info ni;
+		pkt_copy_out(next, 0, &ni, sizeof(ni));
+		sk->err = (int)ni.ee.ee_errno;
+	} else {
+		sk->err = 0;
+	}
+	sk_rq_lock(sk);
+	sk->rmem = sk->rmem > e->meta.truesize ? sk->rmem - e->meta.truesize : 0;
+	sk_rq_unlock(sk);
+	pkt_free(e);
+	return r;
+}
+
 void udp_err(struct netns *ns, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
 	     uint8_t type, uint8_t code, uint32_t info, const struct pkt *icmp)
 {
-	(void)icmp;
 	/* the socket that sent the quoted datagram: seen from the other end */
 	struct sock *sk = udp_lookup(ns, daddr, dport, saddr, sport, 0);
 	if (!sk)
@@ -239,8 +340,14 @@ void udp_err(struct netns *ns, uint32_t saddr, uint32_t daddr, uint16_t sport, u
 	default:
 		return;
 	}
-	if (!(sk->inet_flags & INF_RECVERR) && (!harderr || sk->state != 1))
-		return;
+	/* __udp4_lib_err: without IP_RECVERR only a hard error on a connected
+	 * socket is reported; with it, every error, and it is queued too */
+	if (!(sk->inet_flags & INF_RECVERR)) {
+		if (!harderr || sk->state != 1)
+			return;
+	} else {
+		queue_icmp_error(sk, icmp, err, type, code, info, daddr, dport);
+	}
 	sk_report_error(sk, err);
 }
 
@@ -375,14 +482,8 @@ ssize_t udp_recvmsg_fast(struct sock *sk, struct sk_msg *m, int flags)
 
 ssize_t udp_recvmsg(struct sock *sk, struct sk_msg *m, int flags)
 {
-	if (flags & MSG_ERRQUEUE) {
-		/* ip_recv_error: nothing queued is EAGAIN */
-		if (!sk->errq.count)
-			return -EAGAIN;
-		struct pkt *e = pkt_queue_pop(&sk->errq);
-		pkt_free(e);
-		return -EAGAIN;
-	}
+	if (flags & MSG_ERRQUEUE)
+		return recv_error(sk, m);
 	bool peek = flags & MSG_PEEK;
 	int64_t timeo = (flags & MSG_DONTWAIT) ? 0 : sk->rcvtimeo_ns;
 	struct pkt *pk;
