@@ -281,6 +281,8 @@ static void rx_foreign(struct netdev *dev, const struct pkt *src, const void *bu
 	}
 	if (!netns_locked_by_me(ns) && pthread_mutex_trylock(&ns->lock) == 0) {
 		ns->owner = pthread_self();
+		/* frames parked in the ring came first: a link never reorders */
+		drain_remote(ns);
 		struct pkt *pk = pkt_alloc(ns->pools, len);
 		if (pk) {
 			uint8_t *d = pkt_put(pk, len);
