@@ -102,7 +102,10 @@ struct usock_netns *usock_netns_current(void);
  * without the leading "ip", e.g. "link add veth0 type veth peer name veth1
  * netns B", "addr add 198.18.0.1/24 dev veth0", "link set veth0 up",
  * "route add default via 198.18.0.254", "link set veth0 mtu 1280",
- * "neigh show".  Output of "show" commands goes to out (may be NULL).
+ * "neigh show", and tc's netem on a veth end: "qdisc add dev veth0 root
+ * netem loss 5% delay 10ms 2ms duplicate 1% reorder 25% rate 10mbit
+ * seed 42", "qdisc change|replace|del ...", "qdisc show [dev veth0]"
+ * (with counters).  Output of "show" commands goes to out (may be NULL).
  * Return: 0, or -1 with errno (EINVAL for a command usock does not know).
  */
 int usock_ip(struct usock_netns *ns, const char *cmd, char *out, size_t outlen);
@@ -128,6 +131,16 @@ int usock_sysctl(struct usock_netns *ns, const char *name, const char *val,
  */
 uint64_t usock_clock_now_ns(struct usock_netns *ns);
 void usock_clock_advance(struct usock_netns *ns, uint64_t ns_delta);
+/*
+ * usock_clock_advance_all - advance every virtual-time namespace of the
+ * process together by ns_delta, in lock-step: from the latest of their
+ * clocks, each step moves all of them to the earliest timer due among them
+ * and fires it, so frames crossing between namespaces (an impaired veth's
+ * delayed frames) arrive at the same virtual instant on both sides and the
+ * order of events is the same on every run.  Call it from one thread while
+ * no other thread uses those namespaces.
+ */
+void usock_clock_advance_all(uint64_t ns_delta);
 
 /* ---- capture ------------------------------------------------------------- */
 

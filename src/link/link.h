@@ -91,6 +91,63 @@ int link_veth_pair(struct netns *na, const char *a, struct netns *nb, const char
 extern const struct link_ops link_veth_ops;
 /* link_veth_peer - the other end of a veth, or NULL. */
 struct netdev *link_veth_peer(struct netdev *dev);
+
+/*
+ * struct link_impair - what a veth end does to the frames sent on it, in
+ * netem's terms (`tc qdisc add dev D root netem ...`).  Probabilities are in
+ * parts per million (1% = 10000).  Every decision comes from a PRNG private
+ * to the link end, seeded with seed, so the same seed and the same frames
+ * give the same decisions whatever else the namespaces do.
+ *   loss_ppm	a frame is dropped
+ *   dup_ppm	a frame is sent twice (the copy gets its own delay draw)
+ *   delay_ns	every frame is held this long ...
+ *   jitter_ns	... plus a uniform draw in [-jitter, +jitter) (total >= 0).
+ *		Jitter alone never reorders: frames keep their order (netem's
+ *		tfifo would let a big draw overtake; usock keeps reordering to
+ *		the one knob below, so a test controls it)
+ *   reorder_ppm a frame is held one more delay_ns, so the frames sent
+ *		during that time overtake it (netem sends the chosen frame at
+ *		once, ahead of the delayed ones: the same reordering seen from
+ *		the other side).  As with netem it needs delay_ns > 0.
+ *   rate_bps	bits per second on the wire, frame by frame back to back
+ *		(0: unlimited); the serialisation time comes before the delay
+ *   limit	most frames held at once (0: 1000, netem's default); a frame
+ *		over it is dropped and counted
+ */
+struct link_impair {
+	uint32_t loss_ppm, dup_ppm, reorder_ppm;
+	uint64_t delay_ns, jitter_ns;
+	uint64_t seed;
+	uint32_t rate_bps;
+	uint32_t limit;
+};
+
+/* Counters of an impaired end, as `tc -s qdisc show` (plus the reasons). */
+struct link_impair_stats {
+	uint64_t sent_packets, sent_bytes;	/* handed to the peer */
+	uint64_t dropped;		/* frames not sent at all, as netem's drops */
+	uint64_t lost;			/* copies taken by the loss draw */
+	uint64_t overlimit, nomem;	/* over limit; no buffer for a duplicate */
+	uint64_t duplicated;		/* duplicate draws (netem: dup, then loss) */
+	uint64_t reordered;
+	uint32_t backlog_packets, backlog_bytes;	/* held now */
+};
+
+/*
+ * link_veth_impair - install (imp) or remove (NULL) impairments on frames
+ * sent on veth end dev; dev's namespace lock held.  Installing restarts the
+ * PRNG from imp->seed and zeroes the counters; frames already held keep
+ * their release times either way.
+ * Return: 0, -EOPNOTSUPP (not a veth), -EINVAL (a ppm over 1000000).
+ */
+int link_veth_impair(struct netdev *dev, const struct link_impair *imp);
+/*
+ * link_veth_impair_get - the installed impairments and counters (either
+ * pointer may be NULL); dev's namespace lock held.
+ * Return: 0, -EOPNOTSUPP (not a veth), -ENOENT (none installed).
+ */
+int link_veth_impair_get(struct netdev *dev, struct link_impair *imp,
+			 struct link_impair_stats *st);
 /* link_tap_open - attach kernel TAP device tapname as interface ifname. Return: 0, -errno. */
 int link_tap_open(struct netns *ns, const char *ifname, const char *tapname);
 

@@ -6,7 +6,8 @@
  * iproute2 would ask the kernel to do, so that one topology text drives
  * both `ip -n NS ...` and usock.  The grammar is the subset a test or a
  * launcher needs (link add veth / set / del, addr add/del/show, route
- * add/del/show, neigh add/replace/del/show, link show); anything else is
+ * add/del/show, neigh add/replace/del/show, link show, and tc's words for
+ * netem on a veth: qdisc add/change/replace/del/show); anything else is
  * EINVAL rather than a silent no-op.  usock_sysctl() reads and writes the
  * per-namespace settings by their /proc/sys/net names.
  */
@@ -347,6 +348,263 @@ static int cmd_neigh(struct netns *ns, char **tok, int n, char *out, size_t outl
 	return neigh_add(ns, d, addr, mac, nud);
 }
 
+/* ---- qdisc: tc's words for netem on a veth end ---- */
+
+/* A netem TIME as iproute2's get_time reads it: a bare number is µs. Return: 0, -EINVAL. */
+static int parse_time_ns(const char *s, uint64_t *ns)
+{
+	static const struct {
+		const char *sfx;
+		double mult;
+	} u[] = {{"", 1e3},     {"s", 1e9},     {"sec", 1e9},   {"secs", 1e9},
+		 {"ms", 1e6},   {"msec", 1e6},  {"msecs", 1e6}, {"us", 1e3},
+		 {"usec", 1e3}, {"usecs", 1e3}, {"ns", 1},	{"nsec", 1},
+		 {"nsecs", 1}};
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || v < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++)
+		if (strcasecmp(end, u[i].sfx) == 0) {
+			double t = v * u[i].mult + 0.5;
+			if (t >= 1.8e19)
+				return -EINVAL;
+			*ns = (uint64_t)t;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* A netem PERCENT ("5%", "0.1%" or "5") in parts per million. Return: 0, -EINVAL. */
+static int parse_ppm(const char *s, uint32_t *ppm)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || (*end && strcmp(end, "%") != 0) || !(v >= 0 && v <= 100))
+		return -EINVAL;
+	*ppm = (uint32_t)(v * 10000 + 0.5);
+	return 0;
+}
+
+/*
+ * A tc RATE in bit/s (tc's suffixes, case-insensitive; "bps" is bytes).
+ * Return: 0, -EINVAL (unknown suffix, or over 2^32-1 bit/s).
+ */
+static int parse_rate(const char *s, uint32_t *bps)
+{
+	static const struct {
+		const char *sfx;
+		double mult;
+	} u[] = {{"", 1},	     {"bit", 1},	 {"kbit", 1e3},
+		 {"mbit", 1e6},	     {"gbit", 1e9},	 {"kibit", 1024.},
+		 {"mibit", 1048576.}, {"gibit", 1073741824.}, {"bps", 8},
+		 {"kbps", 8e3},	     {"mbps", 8e6},	 {"gbps", 8e9},
+		 {"kibps", 8192.},    {"mibps", 8388608.}};
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || v < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++)
+		if (strcasecmp(end, u[i].sfx) == 0) {
+			double r = v * u[i].mult + 0.5;
+			if (r >= 4294967296.0)
+				return -EINVAL;
+			*bps = (uint32_t)r;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* An optional CORRELATION after a netem value. Return: 0, -EOPNOTSUPP unless it is 0. */
+static int skip_correlation(char **tok, int n, int *i)
+{
+	uint32_t c;
+	if (*i + 1 < n && parse_ppm(tok[*i + 1], &c) == 0) {
+		(*i)++;
+		if (c)
+			return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/*
+ * netem OPTIONS from tok[i]: limit, delay, loss [random], duplicate,
+ * reorder, rate, seed.
+ * Return: 0, -EINVAL (bad value or word), -EOPNOTSUPP (a netem word usock
+ * does not model: corrupt, distribution, gap, slot, ecn, loss models,
+ * non-zero correlations).
+ */
+static int parse_netem(struct netns *ns, char **tok, int n, int i, struct link_impair *im)
+{
+	bool seeded = false;
+	memset(im, 0, sizeof(*im));
+	for (; i < n; i++) {
+		const char *k = tok[i];
+		bool more = i + 1 < n;
+		int r = 0;
+		if (strcmp(k, "limit") == 0 && more) {
+			char *end;
+			unsigned long v = strtoul(tok[++i], &end, 10);
+			if (*end || v == 0 || v > UINT32_MAX)
+				return -EINVAL;
+			im->limit = (uint32_t)v;
+		} else if ((strcmp(k, "delay") == 0 || strcmp(k, "latency") == 0) && more) {
+			r = parse_time_ns(tok[++i], &im->delay_ns);
+			if (!r && i + 1 < n && parse_time_ns(tok[i + 1], &im->jitter_ns) == 0) {
+				i++;
+				r = skip_correlation(tok, n, &i);
+			}
+		} else if ((strcmp(k, "loss") == 0 || strcmp(k, "drop") == 0) && more) {
+			if (strcmp(tok[i + 1], "random") == 0 && ++i + 1 >= n)
+				return -EINVAL;
+			if (strcmp(tok[i + 1], "state") == 0 || strcmp(tok[i + 1], "gemodel") == 0)
+				return -EOPNOTSUPP;
+			r = parse_ppm(tok[++i], &im->loss_ppm);
+			if (!r)
+				r = skip_correlation(tok, n, &i);
+		} else if (strcmp(k, "duplicate") == 0 && more) {
+			r = parse_ppm(tok[++i], &im->dup_ppm);
+			if (!r)
+				r = skip_correlation(tok, n, &i);
+		} else if (strcmp(k, "reorder") == 0 && more) {
+			r = parse_ppm(tok[++i], &im->reorder_ppm);
+			if (!r)
+				r = skip_correlation(tok, n, &i);
+		} else if (strcmp(k, "rate") == 0 && more) {
+			r = parse_rate(tok[++i], &im->rate_bps);
+		} else if (strcmp(k, "seed") == 0 && more) {
+			char *end;
+			im->seed = strtoull(tok[++i], &end, 0);
+			if (*end || !*tok[i])
+				return -EINVAL;
+			seeded = true;
+		} else if (strcmp(k, "corrupt") == 0 || strcmp(k, "distribution") == 0 ||
+			   strcmp(k, "gap") == 0 || strcmp(k, "slot") == 0 || strcmp(k, "ecn") == 0) {
+			return -EOPNOTSUPP;
+		} else {
+			return -EINVAL;
+		}
+		if (r)
+			return r;
+	}
+	/* without a seed netem draws one (get_random_u64 in netem_change) */
+	if (!seeded)
+		im->seed = netns_random(ns);
+	return 0;
+}
+
+static void fmt_time(char *b, size_t l, uint64_t ns)
+{
+	if (ns % NSEC_PER_MSEC == 0)
+		snprintf(b, l, "%llums", (unsigned long long)(ns / NSEC_PER_MSEC));
+	else if (ns % NSEC_PER_USEC == 0)
+		snprintf(b, l, "%lluus", (unsigned long long)(ns / NSEC_PER_USEC));
+	else
+		snprintf(b, l, "%lluns", (unsigned long long)ns);
+}
+
+/* One device's netem line and counters, in the shape of `tc -s qdisc show`. */
+static void qdisc_show_dev(struct netdev *d, bool name, char *out, size_t outlen, size_t *pos)
+{
+	struct link_impair im;
+	struct link_impair_stats st;
+	char t[32], j[32];
+	if (link_veth_impair_get(d, &im, &st))
+		return;
+	out_append(out, outlen, pos, "qdisc netem 8001: %s%s%sroot refcnt 2 limit %u",
+		   name ? "dev " : "", name ? d->name : "", name ? " " : "", im.limit ? im.limit : 1000);
+	if (im.delay_ns || im.jitter_ns) {
+		fmt_time(t, sizeof(t), im.delay_ns);
+		fmt_time(j, sizeof(j), im.jitter_ns);
+		out_append(out, outlen, pos, " delay %s", t);
+		if (im.jitter_ns)
+			out_append(out, outlen, pos, "  %s", j);
+	}
+	if (im.loss_ppm)
+		out_append(out, outlen, pos, " loss %g%%", im.loss_ppm / 10000.0);
+	if (im.dup_ppm)
+		out_append(out, outlen, pos, " duplicate %g%%", im.dup_ppm / 10000.0);
+	if (im.reorder_ppm)
+		out_append(out, outlen, pos, " reorder %g%%", im.reorder_ppm / 10000.0);
+	if (im.rate_bps)
+		out_append(out, outlen, pos, " rate %ubit", im.rate_bps);
+	out_append(out, outlen, pos, " seed %llu\n", (unsigned long long)im.seed);
+	out_append(out, outlen, pos,
+		   " Sent %llu bytes %llu pkt (dropped %llu, overlimits %llu requeues 0)\n"
+		   " backlog %ub %up requeues 0\n"
+		   " lost %llu nomem %llu duplicated %llu reordered %llu\n",
+		   (unsigned long long)st.sent_bytes, (unsigned long long)st.sent_packets,
+		   (unsigned long long)st.dropped, (unsigned long long)st.overlimit, st.backlog_bytes,
+		   st.backlog_packets, (unsigned long long)st.lost, (unsigned long long)st.nomem,
+		   (unsigned long long)st.duplicated, (unsigned long long)st.reordered);
+}
+
+/*
+ * qdisc add|change|replace dev DEV root [handle H] netem OPTIONS,
+ * qdisc del dev DEV root, qdisc show [dev DEV].  Only netem, only at the
+ * root of a veth end.  add on an impaired end is EEXIST, change or del on
+ * a plain one ENOENT, as tc gets from the kernel.
+ * Return: 0, -EINVAL, -ENODEV, -EOPNOTSUPP, -EEXIST, -ENOENT.
+ */
+static int cmd_qdisc(struct netns *ns, char **tok, int n, char *out, size_t outlen)
+{
+	if (n == 1 || strcmp(tok[1], "show") == 0 || strcmp(tok[1], "list") == 0 ||
+	    strcmp(tok[1], "ls") == 0) {
+		size_t pos = 0;
+		const char *only = opt(tok, n, "dev");
+		if (only && !netns_dev_by_name(ns, only))
+			return -ENODEV;
+		for (int i = 1; i < NETNS_MAX_DEV; i++)
+			if (ns->dev[i] && (!only || strcmp(only, ns->dev[i]->name) == 0))
+				qdisc_show_dev(ns->dev[i], !only, out, outlen, &pos);
+		return 0;
+	}
+	bool add = strcmp(tok[1], "add") == 0, change = strcmp(tok[1], "change") == 0;
+	bool replace = strcmp(tok[1], "replace") == 0;
+	bool del = strcmp(tok[1], "del") == 0 || strcmp(tok[1], "delete") == 0;
+	if (!add && !change && !replace && !del)
+		return -EINVAL;
+	struct netdev *d = NULL;
+	bool root = false;
+	int i;
+	for (i = 2; i < n; i++) {
+		if (strcmp(tok[i], "dev") == 0 && i + 1 < n) {
+			d = netns_dev_by_name(ns, tok[++i]);
+			if (!d)
+				return -ENODEV;
+		} else if (strcmp(tok[i], "root") == 0) {
+			root = true;
+		} else if (strcmp(tok[i], "handle") == 0 && i + 1 < n) {
+			i++;
+		} else if (strcmp(tok[i], "parent") == 0) {
+			return -EOPNOTSUPP;
+		} else {
+			break;
+		}
+	}
+	if (!d || !root)
+		return -EINVAL;
+	if (d->ops != &link_veth_ops)
+		return -EOPNOTSUPP;
+	bool have = link_veth_impair_get(d, NULL, NULL) == 0;
+	if (del) {
+		if (i < n && strcmp(tok[i], "netem") != 0)
+			return -EINVAL;
+		return have ? link_veth_impair(d, NULL) : -ENOENT;
+	}
+	if (i >= n)
+		return -EINVAL;
+	if (strcmp(tok[i], "netem") != 0)
+		return -EOPNOTSUPP;
+	if (add && have)
+		return -EEXIST;
+	if (change && !have)
+		return -ENOENT;
+	struct link_impair im;
+	int r = parse_netem(ns, tok, n, i + 1, &im);
+	return r ? r : link_veth_impair(d, &im);
+}
+
 int usock_ip(struct usock_netns *uns, const char *cmd, char *out, size_t outlen)
 {
 	struct netns *ns = (struct netns *)uns;
@@ -374,6 +632,8 @@ int usock_ip(struct usock_netns *uns, const char *cmd, char *out, size_t outlen)
 	else if (strcmp(tok[0], "neigh") == 0 || strcmp(tok[0], "neighbour") == 0 ||
 		 strcmp(tok[0], "n") == 0)
 		r = cmd_neigh(ns, tok, n, out, outlen);
+	else if (strcmp(tok[0], "qdisc") == 0)	/* MAXTOK tokens: some may have been cut off */
+		r = n >= MAXTOK ? -EINVAL : cmd_qdisc(ns, tok, n, out, outlen);
 	else
 		r = -EINVAL;
 	netns_unlock(ns);
