@@ -350,29 +350,56 @@ static int cmd_neigh(struct netns *ns, char **tok, int n, char *out, size_t outl
 
 /* ---- qdisc: tc's words for netem on a veth end ---- */
 
-/* A netem TIME as iproute2's get_time reads it: a bare number is µs. Return: 0, -EINVAL. */
-static int parse_time_ns(const char *s, uint64_t *ns)
+struct unit {
+	const char *sfx;
+	double mult;
+};
+
+/* A number with one of the units of tbl (iproute2's get_time/get_rate). Return: 0, -EINVAL. */
+static int parse_scaled(const char *s, const struct unit *tbl, size_t n, double max, double *out)
 {
-	static const struct {
-		const char *sfx;
-		double mult;
-	} u[] = {{"", 1e3},     {"s", 1e9},     {"sec", 1e9},   {"secs", 1e9},
-		 {"ms", 1e6},   {"msec", 1e6},  {"msecs", 1e6}, {"us", 1e3},
-		 {"usec", 1e3}, {"usecs", 1e3}, {"ns", 1},	{"nsec", 1},
-		 {"nsecs", 1}};
 	char *end;
 	double v = strtod(s, &end);
 	if (end == s || v < 0)
 		return -EINVAL;
-	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++)
-		if (strcasecmp(end, u[i].sfx) == 0) {
-			double t = v * u[i].mult + 0.5;
-			if (t >= 1.8e19)
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(end, tbl[i].sfx) == 0) {
+			double r = v * tbl[i].mult + 0.5;
+			if (r >= max)
 				return -EINVAL;
-			*ns = (uint64_t)t;
+			*out = r;
 			return 0;
 		}
 	return -EINVAL;
+}
+
+/* A netem TIME as iproute2's get_time reads it: a bare number is µs. Return: 0, -EINVAL. */
+static int parse_time_ns(const char *s, uint64_t *ns)
+{
+	static const struct unit u[] = {
+		{"", 1e3},	 {"s", 1e9},	 {"sec", 1e9},	 {"secs", 1e9}, {"ms", 1e6},
+		{"msec", 1e6}, {"msecs", 1e6}, {"us", 1e3},	 {"usec", 1e3}, {"usecs", 1e3},
+		{"ns", 1},	 {"nsec", 1},	 {"nsecs", 1}};
+	double r;
+	int e = parse_scaled(s, u, sizeof(u) / sizeof(u[0]), 1.8e19, &r);
+	if (!e)
+		*ns = (uint64_t)r;
+	return e;
+}
+
+/* A netem RATE as iproute2's get_rate reads it: a bare number is bit/s. Return: 0, -EINVAL. */
+static int parse_rate(const char *s, uint32_t *bps)
+{
+	static const struct unit u[] = {
+		{"", 1},		{"bit", 1},	     {"kbit", 1e3},	{"mbit", 1e6},
+		{"gbit", 1e9},		{"kibit", 1024.},    {"mibit", 1048576.}, {"gibit", 1073741824.},
+		{"bps", 8},		{"kbps", 8e3},	     {"mbps", 8e6},	{"gbps", 8e9},
+		{"kibps", 8192.},	{"mibps", 8388608.}};
+	double r;
+	int e = parse_scaled(s, u, sizeof(u) / sizeof(u[0]), 4294967296.0, &r);
+	if (!e)
+		*bps = (uint32_t)r;
+	return e;
 }
 
 /* A netem PERCENT ("5%", "0.1%" or "5") in parts per million. Return: 0, -EINVAL. */
@@ -384,35 +411,6 @@ static int parse_ppm(const char *s, uint32_t *ppm)
 		return -EINVAL;
 	*ppm = (uint32_t)(v * 10000 + 0.5);
 	return 0;
-}
-
-/*
- * A tc RATE in bit/s (tc's suffixes, case-insensitive; "bps" is bytes).
- * Return: 0, -EINVAL (unknown suffix, or over 2^32-1 bit/s).
- */
-static int parse_rate(const char *s, uint32_t *bps)
-{
-	static const struct {
-		const char *sfx;
-		double mult;
-	} u[] = {{"", 1},	     {"bit", 1},	 {"kbit", 1e3},
-		 {"mbit", 1e6},	     {"gbit", 1e9},	 {"kibit", 1024.},
-		 {"mibit", 1048576.}, {"gibit", 1073741824.}, {"bps", 8},
-		 {"kbps", 8e3},	     {"mbps", 8e6},	 {"gbps", 8e9},
-		 {"kibps", 8192.},    {"mibps", 8388608.}};
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || v < 0)
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++)
-		if (strcasecmp(end, u[i].sfx) == 0) {
-			double r = v * u[i].mult + 0.5;
-			if (r >= 4294967296.0)
-				return -EINVAL;
-			*bps = (uint32_t)r;
-			return 0;
-		}
-	return -EINVAL;
 }
 
 /* An optional CORRELATION after a netem value. Return: 0, -EOPNOTSUPP unless it is 0. */
