@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench.c - the kernel and usock side by side in one process: UDP rates, RTT, memory
+ * bench.c - the kernel and usock side by side in one process: UDP and TCP rates, RTT, memory
  *
  * Theory of operation.  Every case is written once against struct
  * bench_stack, a table of the socket calls it needs, and run with the
@@ -9,8 +9,9 @@
  * figure: kernel, usock, and the ratio "how many times better usock is"
  * (rates usock/kernel; times and bytes kernel/usock), next to the target the
  * design sets where it sets one.  Cases 1-5 live in bench_udp.c, case 6 in
- * bench_mem.c; this file holds the call tables, the shared helpers, the
- * table and main().
+ * bench_mem.c, cases 7-10 (TCP) in bench_tcp.c; this file holds the call
+ * tables, the shared helpers (threads, failures, the watchdog), the table
+ * and main().
  *
  * Nothing can hang the run for long: the cases bound every wait, and an
  * alarm() ends the process if the main thread itself is stuck in a call.  A
@@ -21,8 +22,10 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,12 +33,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "usock.h"
 #include "bench.h"
 
-#define NCASES		6
+#define NCASES		10
 #define MAX_RUNS	20
 
 /*
@@ -74,16 +78,52 @@ static int k_getsockopt(int fd, int lv, int nm, void *v, socklen_t *l)
 	return getsockopt(fd, lv, nm, v, l);
 }
 static int k_poll(struct pollfd *p, nfds_t n, int ms) { return poll(p, n, ms); }
+static int k_listen(int fd, int backlog) { return listen(fd, backlog); }
+static int k_accept4(int fd, struct sockaddr *a, socklen_t *l, int f)
+{
+	return accept4(fd, a, l, f);
+}
+static ssize_t k_send(int fd, const void *b, size_t n, int f) { return send(fd, b, n, f); }
+static ssize_t k_recv(int fd, void *b, size_t n, int f) { return recv(fd, b, n, f); }
 
 const struct bench_stack bench_kernel = {
-	"kernel", k_socket, k_bind, k_connect, k_getsockname, k_sendmmsg, k_recvmmsg,
-	k_sendto, k_recvfrom, k_close, k_setsockopt, k_getsockopt, k_poll,
+	.name = "kernel",
+	.socket = k_socket,
+	.bind = k_bind,
+	.connect = k_connect,
+	.getsockname = k_getsockname,
+	.sendmmsg = k_sendmmsg,
+	.recvmmsg = k_recvmmsg,
+	.sendto = k_sendto,
+	.recvfrom = k_recvfrom,
+	.close = k_close,
+	.setsockopt = k_setsockopt,
+	.getsockopt = k_getsockopt,
+	.poll = k_poll,
+	.listen = k_listen,
+	.accept4 = k_accept4,
+	.send = k_send,
+	.recv = k_recv,
 };
 
 const struct bench_stack bench_usock = {
-	"usock", usock_socket, usock_bind, usock_connect, usock_getsockname,
-	usock_sendmmsg, usock_recvmmsg, usock_sendto, usock_recvfrom, usock_close,
-	usock_setsockopt, usock_getsockopt, usock_poll,
+	.name = "usock",
+	.socket = usock_socket,
+	.bind = usock_bind,
+	.connect = usock_connect,
+	.getsockname = usock_getsockname,
+	.sendmmsg = usock_sendmmsg,
+	.recvmmsg = usock_recvmmsg,
+	.sendto = usock_sendto,
+	.recvfrom = usock_recvfrom,
+	.close = usock_close,
+	.setsockopt = usock_setsockopt,
+	.getsockopt = usock_getsockopt,
+	.poll = usock_poll,
+	.listen = usock_listen,
+	.accept4 = usock_accept4,
+	.send = usock_send,
+	.recv = usock_recv,
 };
 
 static const struct bench_case cases[NCASES] = {
@@ -93,6 +133,10 @@ static const struct bench_case cases[NCASES] = {
 	{ 4, "udp 1400B batch 64", 64, 1400 },
 	{ 5, "udp 1B ping-pong", 0, 1 },
 	{ 6, "idle socket memory", 0, 0 },
+	{ 7, "tcp bulk 64 KiB sends", 0, BENCH_TCP_WRITE },
+	{ 8, "tcp 1B request/response", 0, 1 },
+	{ 9, "tcp connect/accept/close", 0, 0 },
+	{ 10, "idle tcp connection memory", 0, 0 },
 };
 
 enum fmt { F_RATE, F_GBPS, F_US, F_BYTES };
@@ -118,6 +162,12 @@ static const struct row rows[] = {
 	{ 5, "5 udp 1B ping-pong p99 (us/RTT)", 1, true, F_US, 0, "" },
 	{ 5, "5 udp 1B ping-pong (RTT/s)", 2, false, F_RATE, 0, "" },
 	{ 6, "6 idle bound UDP socket (B)", 0, true, F_BYTES, 0, "" },
+	{ 7, "7 tcp bulk 64KiB sends (Gbit/s)", 0, false, F_GBPS, 3, ">= 3x" },
+	{ 8, "8 tcp 1B req/resp (trans/s)", 0, false, F_RATE, 5, ">= 5x" },
+	{ 8, "8 tcp 1B req/resp p50 (us)", 1, true, F_US, 0, "" },
+	{ 8, "8 tcp 1B req/resp p99 (us)", 2, true, F_US, 0, "" },
+	{ 9, "9 tcp connect+accept+close (/s)", 0, false, F_RATE, 0, "" },
+	{ 10, "10 idle TCP connection (B)", 0, true, F_BYTES, 0, "" },
 };
 
 double bench_seconds = 1.0;
@@ -204,6 +254,110 @@ fail:
 	return -1;
 }
 
+/* ---- threads: start, stop, report ---------------------------------------- */
+
+/* Monotonic seconds.  Return: the time. */
+double bench_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Monotonic nanoseconds.  Return: the time. */
+uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Record "call: ENAME" in @t unless a failure is already there. */
+void bench_tfail_set(struct bench_tfail *t, const char *call, int e)
+{
+	if (atomic_exchange(&t->claim, 1) == 0) {
+		snprintf(t->err, sizeof(t->err), "%s: %s", call, bench_errname(e));
+		atomic_store(&t->failed, true);
+	}
+}
+
+/* Record @msg in @t unless a failure is already there. */
+void bench_tfail_msg(struct bench_tfail *t, const char *msg)
+{
+	if (atomic_exchange(&t->claim, 1) == 0) {
+		snprintf(t->err, sizeof(t->err), "%s", msg);
+		atomic_store(&t->failed, true);
+	}
+}
+
+/*
+ * Sleep until @t (monotonic seconds) unless @f reports a failure first.
+ * Return: true at @t, false on the failure.
+ */
+bool bench_sleep_until(double t, struct bench_tfail *f)
+{
+	for (;;) {
+		double left = t - bench_now_s();
+		struct timespec ts;
+
+		if (atomic_load(&f->failed))
+			return false;
+		if (left <= 0)
+			return true;
+		if (left > 0.01)
+			left = 0.01;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(left * 1e9);
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* Start @fn pinned to @cpu (-1: anywhere).  Return: 0 or a positive errno. */
+int bench_start_thread(pthread_t *t, int cpu, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	cpu_set_t set;
+	int rc;
+
+	pthread_attr_init(&attr);
+	if (cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	}
+	rc = pthread_create(t, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return rc;
+}
+
+/* Join @t within @secs.  Return: false when the thread did not stop. */
+bool bench_join_within(pthread_t t, double secs)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)secs;
+	ts.tv_nsec += (long)((secs - (time_t)secs) * 1e9);
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	if (pthread_timedjoin_np(t, NULL, &ts) == 0)
+		return true;
+	bench_hung = true;
+	return false;
+}
+
+/* Poll one descriptor of @st for @ev.  Return: poll()'s result, errno set on -1. */
+int bench_wait_fd(const struct bench_stack *st, int fd, short ev, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = ev };
+
+	return st->poll(&p, 1, ms);
+}
+
 /* ---- the table ----------------------------------------------------------- */
 
 static struct bench_result res[NCASES][2][MAX_RUNS];
@@ -281,7 +435,7 @@ static const char *na_cell(int ci, int s, int nruns, char *b, size_t n)
 			e = p + 1;
 		break;
 	}
-	snprintf(b, n, "n/a %.12s", e);
+	snprintf(b, n, "n/a %.15s", e);
 	return b;
 }
 
@@ -292,7 +446,7 @@ static void print_line(const char *label, const char *k, const char *u, const ch
 	char line[512];
 	int n;
 
-	n = snprintf(line, sizeof(line), "%-33s %-16s %-16s %-8s %-24s %s", label, k, u,
+	n = snprintf(line, sizeof(line), "%-33s %-19s %-19s %-8s %-24s %s", label, k, u,
 		     ratio, target, note);
 	if (n > (int)sizeof(line) - 1)
 		n = (int)sizeof(line) - 1;
@@ -383,7 +537,8 @@ static void print_header(void)
 			load = -1;
 		fclose(f);
 	}
-	printf("usock bench: the kernel and usock side by side in one process, UDP over 127.0.0.1\n");
+	printf("usock bench: the kernel and usock side by side in one process, UDP and TCP over"
+	       " 127.0.0.1\n");
 	printf("machine: nproc %d (%ld online), %s %s %s\n", n,
 	       sysconf(_SC_NPROCESSORS_ONLN), u.sysname, u.release, u.machine);
 	if (load >= 0)
@@ -397,15 +552,21 @@ static void print_header(void)
 	printf("each case: %.2f s warm-up, then %.2f s measured, per stack; %d run(s),"
 	       " kernel and usock alternating%s\n", bench_warmup, bench_seconds, g_runs,
 	       g_runs > 1 ? "; figures are medians" : "");
-	printf("ratio: how many times faster (memory: smaller) usock is; msg/s, Gbit/s, RTT/s:"
-	       " usock/kernel;\n  us/RTT, bytes: kernel/usock; below 1x usock is behind\n\n");
+	printf("ratio: how many times faster (memory: smaller) usock is; rates and Gbit/s:"
+	       " usock/kernel;\n  us and bytes: kernel/usock; below 1x usock is behind\n\n");
 	print_line("case", "kernel", "usock", "ratio", "target", "notes");
 }
 
-/* Runs made of case index @ci: the memory case runs once (see bench_mem.c). */
+/* The memory cases: run once, both stacks in one go (bench_mem.c, bench_tcp.c). */
+static bool is_mem_case(int ci)
+{
+	return cases[ci].id == 6 || cases[ci].id == 10;
+}
+
+/* Runs made of case index @ci: a memory case runs once. */
 static int runs_of(int ci)
 {
-	return cases[ci].id == 6 ? 1 : g_runs;
+	return is_mem_case(ci) ? 1 : g_runs;
 }
 
 /* The first failure of case index @ci on stack @s, or NULL. */
@@ -475,6 +636,31 @@ static void print_footer(const bool *want)
 		if (res[5][1][0].ok)
 			printf("  %s\n", res[5][1][0].note);
 	}
+	if (want[6])
+		printf("case 7: one connection, blocking send() of %d KiB per call, a receiver thread in"
+		       " blocking recv()\n  with a %d KiB buffer; Gbit/s of payload received in the"
+		       " window; buffers at each stack's defaults\n",
+		       BENCH_TCP_WRITE >> 10, BENCH_TCP_READ >> 10);
+	if (want[7])
+		printf("case 8: one connection, TCP_NODELAY both ends, blocking send + recv of 1 byte;"
+		       " latency = one\n  transaction (send to answer), p50/p99 by nearest rank\n");
+	if (want[8])
+		printf("case 9: client thread: socket, SO_LINGER {1, 0}, connect, close (RST: no"
+		       " TIME_WAIT on either\n  side, no port exhaustion); server thread: poll, accept4,"
+		       " close; same on both stacks;\n  counted when the server has closed its end;"
+		       " the client runs at most %d ahead\n", BENCH_TCP_WINDOW);
+	if (want[9]) {
+		printf("case 10: N = %d idle established connections per stack (both ends and the"
+		       " listener in the\n  same stack), both sets open at once; figure = growth"
+		       " / N, so one connection = two sockets\n", bench_tcp_mem_n);
+		if (res[9][0][0].ok)
+			printf("  %s\n", res[9][0][0].note);
+		if (res[9][1][0].ok)
+			printf("  %s\n", res[9][1][0].note);
+	}
+	if (want[6] || want[7] || want[8])
+		printf("cases 7-9: every blocking call bounded by SO_RCVTIMEO/SO_SNDTIMEO %d ms; usock"
+		       " TCP in the default\n  namespace\n", BENCH_TCP_TIMEO_US / 1000);
 	if (bench_hung)
 		printf("warning: a thread did not stop and was left running; figures after it"
 		       " may be disturbed\n");
@@ -487,11 +673,13 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: bench [--quick] [--case N[,N...]]... [--runs R]\n"
 		"  --quick     0.2 s per case per stack (CI smoke run)\n"
-		"  --case N    run only case N (1-6); may repeat or list: --case 1,5\n"
-		"  --runs R    run each of cases 1-5 R times per stack (1-%d); print medians\n"
+		"  --case N    run only case N (1-10); may repeat or list: --case 1,5\n"
+		"  --runs R    run each of cases 1-5 and 7-9 R times per stack (1-%d); print medians\n"
 		"  USOCK_BENCH_SECONDS=S  measured seconds per case per stack (default 1.0)\n"
 		"cases: 1-3 udp 64B sendmmsg batch 1/64/1024, 4 udp 1400B batch 64,\n"
-		"       5 udp 1B ping-pong RTT, 6 memory per idle bound UDP socket\n",
+		"       5 udp 1B ping-pong RTT, 6 memory per idle bound UDP socket,\n"
+		"       7 tcp bulk 64 KiB sends, 8 tcp 1B request/response, 9 tcp connections/s,\n"
+		"       10 memory per idle established TCP connection\n",
 		MAX_RUNS);
 }
 
@@ -581,9 +769,12 @@ int main(int argc, char **argv)
 	for (ci = 0; ci < NCASES; ci++) {
 		if (!want[ci])
 			continue;
-		if (cases[ci].id == 6) {
-			snprintf(g_watch_case, sizeof(g_watch_case), "case 6");
-			bench_memory(&res[ci][0][0], &res[ci][1][0]);
+		if (is_mem_case(ci)) {
+			snprintf(g_watch_case, sizeof(g_watch_case), "case %d", cases[ci].id);
+			if (cases[ci].id == 6)
+				bench_memory(&res[ci][0][0], &res[ci][1][0]);
+			else
+				bench_tcp_memory(&res[ci][0][0], &res[ci][1][0]);
 			print_rows(ci, 1);
 			continue;
 		}
@@ -597,10 +788,22 @@ int main(int argc, char **argv)
 					 cases[ci].id, stacks[st]->name);
 				memset(r, 0, sizeof(*r));
 				r->rcvbuf = -1;
-				if (cases[ci].id == 5)
+				switch (cases[ci].id) {
+				case 5:
 					bench_pingpong(stacks[st], &cases[ci], r);
-				else
+					break;
+				case 7:
+					bench_tcp_bulk(stacks[st], &cases[ci], r);
+					break;
+				case 8:
+					bench_tcp_rr(stacks[st], &cases[ci], r);
+					break;
+				case 9:
+					bench_tcp_conn(stacks[st], &cases[ci], r);
+					break;
+				default:
 					bench_flood(stacks[st], &cases[ci], r);
+				}
 			}
 		print_rows(ci, g_runs);
 	}

@@ -11,7 +11,9 @@
  * plus the kernel slab behind the eventfd each usock socket holds.  The
  * counters are system-wide: other activity adds noise, and a slab page freed
  * just before is reused without growing Slab, so the kernel's sockets stay
- * open while usock's are made.  Owns nothing past one bench_memory() call.
+ * open while usock's are made.  The snapshot and breakdown helpers are
+ * shared with case 10 (bench_tcp.c).  Owns nothing past one bench_memory()
+ * call.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -30,22 +32,7 @@
 
 int bench_mem_n = MEM_SOCKETS;
 
-/* ---- case 6: memory per idle bound socket -------------------------------- */
-
-#define SLAB_MAX 512
-
-/* System-wide kernel counters; only differences are used. */
-struct ksnap {
-	long slab_kb;		/* /proc/meminfo Slab */
-	long udp_inuse;		/* /proc/net/sockstat UDP inuse */
-	long udp_mem;		/* ... UDP mem, pages of socket buffers */
-	long rss_kb;		/* our VmRSS */
-	int ncache;
-	struct {
-		char name[64];
-		long long bytes;	/* active objects * object size */
-	} cache[SLAB_MAX];
-};
+/* ---- kernel counters, shared with case 10 --------------------------------- */
 
 static long proc_field(const char *path, const char *key)
 {
@@ -65,7 +52,13 @@ static long proc_field(const char *path, const char *key)
 	return v;
 }
 
-static void ksnap_take(struct ksnap *s)
+/*
+ * Snapshot the system-wide counters into @s; a counter that cannot be read
+ * is -1, and the slab breakdown is empty unless /proc/slabinfo is readable
+ * (root only).  Return: nothing; only differences of two snapshots mean
+ * anything.
+ */
+void bench_ksnap_take(struct bench_ksnap *s)
 {
 	char line[512], name[64];
 	long long act, num, size;
@@ -73,19 +66,23 @@ static void ksnap_take(struct ksnap *s)
 
 	s->slab_kb = proc_field("/proc/meminfo", "Slab:");
 	s->rss_kb = proc_field("/proc/self/status", "VmRSS:");
-	s->udp_inuse = s->udp_mem = -1;
+	s->udp_inuse = s->udp_mem = s->tcp_inuse = s->tcp_alloc = s->tcp_mem = -1;
 	f = fopen("/proc/net/sockstat", "r");
 	if (f) {
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "UDP: inuse %ld mem %ld", &s->udp_inuse, &s->udp_mem) == 2)
-				break;
+		long orphan, tw;
+
+		while (fgets(line, sizeof(line), f)) {
+			sscanf(line, "UDP: inuse %ld mem %ld", &s->udp_inuse, &s->udp_mem);
+			sscanf(line, "TCP: inuse %ld orphan %ld tw %ld alloc %ld mem %ld",
+			       &s->tcp_inuse, &orphan, &tw, &s->tcp_alloc, &s->tcp_mem);
+		}
 		fclose(f);
 	}
 	s->ncache = 0;
 	f = fopen("/proc/slabinfo", "r");	/* root only; the breakdown is optional */
 	if (!f)
 		return;
-	while (fgets(line, sizeof(line), f) && s->ncache < SLAB_MAX) {
+	while (fgets(line, sizeof(line), f) && s->ncache < BENCH_SLAB_MAX) {
 		if (sscanf(line, "%63s %lld %lld %lld", name, &act, &num, &size) != 4)
 			continue;
 		snprintf(s->cache[s->ncache].name, sizeof(s->cache[0].name), "%s", name);
@@ -110,12 +107,13 @@ static int cmp_growth(const void *a, const void *b)
 /*
  * Per-cache growth between two snapshots, in bytes per socket, largest
  * first, as "UDP 1344 + filp 192 ... = N B" into @out.  Caches that grew by
- * less than 8 B per socket are left out as noise.
+ * less than 8 B per socket are left out as noise.  Return: nothing; @out
+ * is empty when nothing grew (or slabinfo was unreadable).
  */
-static void slab_breakdown(const struct ksnap *a, const struct ksnap *b, int n,
-			   char *out, size_t len)
+void bench_slab_breakdown(const struct bench_ksnap *a, const struct bench_ksnap *b, int n,
+			  char *out, size_t len)
 {
-	static struct slab_growth g[SLAB_MAX];
+	static struct slab_growth g[BENCH_SLAB_MAX];
 	int i, j, ng = 0;
 	double sum = 0;
 	size_t o = 0;
@@ -146,6 +144,8 @@ static void slab_breakdown(const struct ksnap *a, const struct ksnap *b, int n,
 		snprintf(out + o, len - o, " = %.0f B", sum);
 }
 
+/* ---- case 6: memory per idle bound socket -------------------------------- */
+
 /*
  * Open and bind @n UDP sockets into @fds.
  * Return: how many are open; on a failure @r holds the error.
@@ -167,7 +167,7 @@ static int open_idle(const struct bench_stack *st, int *fds, int n, struct bench
  * Make room for @need descriptors (root may raise the hard limit too).
  * Return: the soft limit now in force.
  */
-static long raise_nofile(long need)
+long bench_raise_nofile(long need)
 {
 	struct rlimit rl;
 
@@ -197,14 +197,14 @@ static long raise_nofile(long need)
  */
 void bench_memory(struct bench_result *rk, struct bench_result *ru)
 {
-	static struct ksnap s0, s1, s1b, s2;
+	static struct bench_ksnap s0, s1, s1b, s2;
 	struct usock_netns *ns = NULL;
 	int *kfd, *ufd, nk = 0, nu = 0, n = bench_mem_n, i;
 	size_t m0 = 0, m1 = 0;
 	long lim;
 	char brk[160];
 
-	lim = raise_nofile(2L * n + 64);
+	lim = bench_raise_nofile(2L * n + 64);
 	if (lim < 2L * n + 64)
 		n = (int)((lim - 64) / 2);
 	if (n < 100) {
@@ -222,13 +222,13 @@ void bench_memory(struct bench_result *rk, struct bench_result *ru)
 	}
 	bench_watchdog_arm("the memory case", 120);
 
-	ksnap_take(&s0);
+	bench_ksnap_take(&s0);
 	nk = open_idle(&bench_kernel, kfd, n, rk);
-	ksnap_take(&s1);
+	bench_ksnap_take(&s1);
 	if (nk == n) {
 		rk->ok = true;
 		rk->val[0] = (double)(s1.slab_kb - s0.slab_kb) * 1024 / n;
-		slab_breakdown(&s0, &s1, n, brk, sizeof(brk));
+		bench_slab_breakdown(&s0, &s1, n, brk, sizeof(brk));
 		snprintf(rk->note, sizeof(rk->note),
 			 "kernel %.0f B/socket = Slab growth (sock, file, inode, dentry, LSM)\n"
 			 "    slab objects: %s\n"
@@ -244,17 +244,17 @@ void bench_memory(struct bench_result *rk, struct bench_result *ru)
 	}
 	usock_netns_set(ns);
 	m0 = usock_netns_memory(ns);
-	ksnap_take(&s1b);
+	bench_ksnap_take(&s1b);
 	nu = open_idle(&bench_usock, ufd, n, ru);
 	m1 = usock_netns_memory(ns);
-	ksnap_take(&s2);
+	bench_ksnap_take(&s2);
 	if (nu == n) {
 		double arena = (double)(m1 - m0) / n;
 		double slab = (double)(s2.slab_kb - s1b.slab_kb) * 1024 / n;
 
 		ru->ok = true;
 		ru->val[0] = arena + slab;
-		slab_breakdown(&s1b, &s2, n, brk, sizeof(brk));
+		bench_slab_breakdown(&s1b, &s2, n, brk, sizeof(brk));
 		snprintf(ru->note, sizeof(ru->note),
 			 "usock %.0f B/socket = arena %.0f (usock_netns_memory) + kernel Slab %.0f"
 			 " for its descriptors\n    slab objects: %s\n    process RSS %+.0f B/socket",

@@ -34,111 +34,6 @@
 #define RX_BUFSZ	2048		/* room per received datagram */
 #define PP_MAX_SAMPLES	(16u << 20)	/* ping-pong count bound (64 MiB of samples) */
 #define POLL_MS		10		/* longest single wait in a flood thread */
-#define JOIN_GRACE	3.0		/* seconds a thread gets to stop once told */
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/*
- * A thread's first failure, readable by the main thread once @failed is set;
- * the claim makes the second failing thread keep quiet.
- */
-struct tfail {
-	atomic_int claim;
-	atomic_bool failed;
-	char err[96];
-};
-
-static void tfail_set(struct tfail *t, const char *call, int e)
-{
-	if (atomic_exchange(&t->claim, 1) == 0) {
-		snprintf(t->err, sizeof(t->err), "%s: %s", call, bench_errname(e));
-		atomic_store(&t->failed, true);
-	}
-}
-
-static void tfail_msg(struct tfail *t, const char *msg)
-{
-	if (atomic_exchange(&t->claim, 1) == 0) {
-		snprintf(t->err, sizeof(t->err), "%s", msg);
-		atomic_store(&t->failed, true);
-	}
-}
-
-/* Sleep until @t (monotonic seconds) unless @f reports a failure first. */
-static bool sleep_until(double t, struct tfail *f)
-{
-	for (;;) {
-		double left = t - now_s();
-		struct timespec ts;
-
-		if (atomic_load(&f->failed))
-			return false;
-		if (left <= 0)
-			return true;
-		if (left > 0.01)
-			left = 0.01;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)(left * 1e9);
-		nanosleep(&ts, NULL);
-	}
-}
-
-/* Start @fn pinned to @cpu (-1: anywhere).  Return: 0 or a positive errno. */
-static int start_thread(pthread_t *t, int cpu, void *(*fn)(void *), void *arg)
-{
-	pthread_attr_t attr;
-	cpu_set_t set;
-	int rc;
-
-	pthread_attr_init(&attr);
-	if (cpu >= 0) {
-		CPU_ZERO(&set);
-		CPU_SET(cpu, &set);
-		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
-	}
-	rc = pthread_create(t, &attr, fn, arg);
-	pthread_attr_destroy(&attr);
-	return rc;
-}
-
-/* Join @t within @secs.  Return: false when the thread did not stop. */
-static bool join_within(pthread_t t, double secs)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += (time_t)secs;
-	ts.tv_nsec += (long)((secs - (time_t)secs) * 1e9);
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	if (pthread_timedjoin_np(t, NULL, &ts) == 0)
-		return true;
-	bench_hung = true;
-	return false;
-}
-
-static int wait_fd(const struct bench_stack *st, int fd, short ev, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = ev };
-
-	return st->poll(&p, 1, ms);
-}
 
 /*
  * Ask for the same receive buffer on both stacks: SO_RCVBUFFORCE (root may
@@ -164,7 +59,7 @@ struct flood {
 	int tx, rx;
 	unsigned batch;
 	atomic_bool stop_tx, stop_rx;
-	struct tfail f;
+	struct bench_tfail f;
 	/* one writer each: apart, so the two threads do not share a cache line */
 	_Alignas(64) _Atomic uint64_t sent;
 	_Alignas(64) _Atomic uint64_t rcvd;
@@ -196,7 +91,7 @@ static void *flood_tx(void *arg)
 			continue;
 		}
 		if (n == 0) {
-			tfail_msg(&fl->f, "sendmmsg returned 0");
+			bench_tfail_msg(&fl->f, "sendmmsg returned 0");
 			break;
 		}
 		if (e == EINTR)
@@ -206,11 +101,11 @@ static void *flood_tx(void *arg)
 			continue;
 		}
 		if (e != EAGAIN && e != EWOULDBLOCK) {
-			tfail_set(&fl->f, "sendmmsg", e);
+			bench_tfail_set(&fl->f, "sendmmsg", e);
 			break;
 		}
-		if (wait_fd(fl->st, fl->tx, POLLOUT, POLL_MS) < 0 && errno != EINTR) {
-			tfail_set(&fl->f, "poll(POLLOUT)", errno);
+		if (bench_wait_fd(fl->st, fl->tx, POLLOUT, POLL_MS) < 0 && errno != EINTR) {
+			bench_tfail_set(&fl->f, "poll(POLLOUT)", errno);
 			break;
 		}
 	}
@@ -241,24 +136,24 @@ static void *flood_rx(void *arg)
 			continue;
 		}
 		if (n == 0) {
-			tfail_msg(&fl->f, "recvmmsg returned 0");
+			bench_tfail_msg(&fl->f, "recvmmsg returned 0");
 			break;
 		}
 		if (e == EINTR)
 			continue;
 		if (e != EAGAIN && e != EWOULDBLOCK) {
-			tfail_set(&fl->f, "recvmmsg", e);
+			bench_tfail_set(&fl->f, "recvmmsg", e);
 			break;
 		}
-		p = wait_fd(fl->st, fl->rx, POLLIN, POLL_MS);
+		p = bench_wait_fd(fl->st, fl->rx, POLLIN, POLL_MS);
 		if (p < 0 && errno != EINTR) {
-			tfail_set(&fl->f, "poll(POLLIN)", errno);
+			bench_tfail_set(&fl->f, "poll(POLLIN)", errno);
 			break;
 		}
 		if (atomic_load_explicit(&fl->stop_rx, memory_order_relaxed)) {
 			if (drain_end == 0)
-				drain_end = now_s() + 1.0;
-			if (p == 0 || now_s() > drain_end)
+				drain_end = bench_now_s() + 1.0;
+			if (p == 0 || bench_now_s() > drain_end)
 				break;
 		}
 	}
@@ -350,29 +245,29 @@ void bench_flood(const struct bench_stack *st, const struct bench_case *c,
 		goto out;
 	}
 
-	bench_watchdog_arm(c->what, bench_warmup + bench_seconds + 4 * JOIN_GRACE + 5);
-	rc = start_thread(&trx, bench_cpu[1], flood_rx, fl);
+	bench_watchdog_arm(c->what, bench_warmup + bench_seconds + 4 * BENCH_JOIN_GRACE + 5);
+	rc = bench_start_thread(&trx, bench_cpu[1], flood_rx, fl);
 	if (rc) {
 		bench_set_err(r, "pthread_create", rc);
 		goto out;
 	}
 	have_rx = true;
-	rc = start_thread(&ttx, bench_cpu[0], flood_tx, fl);
+	rc = bench_start_thread(&ttx, bench_cpu[0], flood_tx, fl);
 	if (rc) {
 		bench_set_err(r, "pthread_create", rc);
 		goto stop;
 	}
 	have_tx = true;
 
-	t0 = now_s();
-	if (!sleep_until(t0 + bench_warmup, &fl->f))
+	t0 = bench_now_s();
+	if (!bench_sleep_until(t0 + bench_warmup, &fl->f))
 		goto stop;
-	ta = now_s();
+	ta = bench_now_s();
 	r0 = atomic_load(&fl->rcvd);
 	b0 = atomic_load(&fl->rbytes);
-	if (!sleep_until(ta + bench_seconds, &fl->f))
+	if (!bench_sleep_until(ta + bench_seconds, &fl->f))
 		goto stop;
-	tb = now_s();
+	tb = bench_now_s();
 	r1 = atomic_load(&fl->rcvd);
 	b1 = atomic_load(&fl->rbytes);
 	r->val[0] = (double)(r1 - r0) / (tb - ta);
@@ -380,13 +275,13 @@ void bench_flood(const struct bench_stack *st, const struct bench_case *c,
 	r->ok = true;
 stop:
 	atomic_store(&fl->stop_tx, true);
-	if (have_tx && !join_within(ttx, JOIN_GRACE)) {
-		tfail_msg(&fl->f, "sender did not stop (stuck in a call)");
+	if (have_tx && !bench_join_within(ttx, BENCH_JOIN_GRACE)) {
+		bench_tfail_msg(&fl->f, "sender did not stop (stuck in a call)");
 		leak = true;
 	}
 	atomic_store(&fl->stop_rx, true);
-	if (have_rx && !join_within(trx, 2 * JOIN_GRACE)) {
-		tfail_msg(&fl->f, "receiver did not stop (stuck in a call)");
+	if (have_rx && !bench_join_within(trx, 2 * BENCH_JOIN_GRACE)) {
+		bench_tfail_msg(&fl->f, "receiver did not stop (stuck in a call)");
 		leak = true;
 	}
 	if (atomic_load(&fl->f.failed)) {
@@ -410,7 +305,7 @@ struct pingpong {
 	const struct bench_stack *st;
 	int a, b;
 	atomic_bool stop;
-	struct tfail f;
+	struct bench_tfail f;
 	uint32_t *ns;
 	size_t max, n;
 	uint64_t lost;
@@ -428,7 +323,7 @@ static int pp_roundtrip(struct pingpong *pp, uint8_t seq)
 	if (st->sendto(pp->a, &seq, 1, 0, NULL, 0) != 1) {
 		if (errno == EAGAIN || errno == ENOBUFS || errno == EINTR)
 			return 1;
-		tfail_set(&pp->f, "sendto", errno);
+		bench_tfail_set(&pp->f, "sendto", errno);
 		return -1;
 	}
 	for (;;) {
@@ -438,11 +333,11 @@ static int pp_roundtrip(struct pingpong *pp, uint8_t seq)
 		if (n < 0 && errno == EAGAIN)
 			return 1;
 		if (n < 0 && errno != EINTR) {
-			tfail_set(&pp->f, "recvfrom", errno);
+			bench_tfail_set(&pp->f, "recvfrom", errno);
 			return -1;
 		}
 		/* a late answer to a round trip already counted lost */
-		if (now_ns() > pp->deadline)
+		if (bench_now_ns() > pp->deadline)
 			return 1;
 	}
 }
@@ -454,16 +349,16 @@ static void *pp_ping(void *arg)
 	uint8_t seq = 0;
 	int rc;
 
-	pp->deadline = now_ns() + (uint64_t)(bench_warmup * 1e9);
-	while (now_ns() < pp->deadline && !atomic_load(&pp->stop))
+	pp->deadline = bench_now_ns() + (uint64_t)(bench_warmup * 1e9);
+	while (bench_now_ns() < pp->deadline && !atomic_load(&pp->stop))
 		if (pp_roundtrip(pp, ++seq) < 0)
 			goto out;
-	begin = t = now_ns();
+	begin = t = bench_now_ns();
 	pp->deadline = begin + (uint64_t)(bench_seconds * 1e9);
 	while (pp->n < pp->max && t < pp->deadline && !atomic_load(&pp->stop)) {
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		rc = pp_roundtrip(pp, ++seq);
-		t = now_ns();
+		t = bench_now_ns();
 		if (rc < 0)
 			break;
 		if (rc == 0)
@@ -489,12 +384,12 @@ static void *pp_pong(void *arg)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
-			tfail_set(&pp->f, "recvfrom", errno);
+			bench_tfail_set(&pp->f, "recvfrom", errno);
 			break;
 		}
 		if (st->sendto(pp->b, buf, (size_t)n, 0, NULL, 0) < 0 &&
 		    errno != EAGAIN && errno != ENOBUFS && errno != EINTR) {
-			tfail_set(&pp->f, "sendto", errno);
+			bench_tfail_set(&pp->f, "sendto", errno);
 			break;
 		}
 	}
@@ -571,26 +466,26 @@ void bench_pingpong(const struct bench_stack *st, const struct bench_case *c,
 	if (pp_timeouts(st, pp->a, r) < 0 || pp_timeouts(st, pp->b, r) < 0)
 		goto out;
 
-	bench_watchdog_arm(c->what, bench_warmup + bench_seconds + 3 * JOIN_GRACE + 5);
-	rc = start_thread(&tpong, bench_cpu[1], pp_pong, pp);
+	bench_watchdog_arm(c->what, bench_warmup + bench_seconds + 3 * BENCH_JOIN_GRACE + 5);
+	rc = bench_start_thread(&tpong, bench_cpu[1], pp_pong, pp);
 	if (rc) {
 		bench_set_err(r, "pthread_create", rc);
 		goto out;
 	}
 	have_pong = true;
-	rc = start_thread(&tping, bench_cpu[0], pp_ping, pp);
+	rc = bench_start_thread(&tping, bench_cpu[0], pp_ping, pp);
 	if (rc) {
 		bench_set_err(r, "pthread_create", rc);
 		goto stop;
 	}
-	if (!join_within(tping, bench_warmup + bench_seconds + JOIN_GRACE)) {
-		tfail_msg(&pp->f, "pinger did not stop (stuck in a call)");
+	if (!bench_join_within(tping, bench_warmup + bench_seconds + BENCH_JOIN_GRACE)) {
+		bench_tfail_msg(&pp->f, "pinger did not stop (stuck in a call)");
 		leak = true;
 	}
 stop:
 	atomic_store(&pp->stop, true);
-	if (have_pong && !join_within(tpong, JOIN_GRACE)) {
-		tfail_msg(&pp->f, "ponger did not stop (stuck in a call)");
+	if (have_pong && !bench_join_within(tpong, BENCH_JOIN_GRACE)) {
+		bench_tfail_msg(&pp->f, "ponger did not stop (stuck in a call)");
 		leak = true;
 	}
 	if (atomic_load(&pp->f.failed)) {

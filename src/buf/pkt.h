@@ -24,6 +24,9 @@
 struct pkt_pool;
 struct pkt;
 
+/* bytes of per-layer scratch in every packet's metadata */
+#define PKT_CB_SIZE 32
+
 /* Metadata the layers attach to a packet on its way (head piece only). */
 struct pkt_meta {
 	uint64_t tstamp_ns;	/* receive time (CLOCK_REALTIME ns) for SO_TIMESTAMP */
@@ -48,6 +51,8 @@ struct pkt_meta {
 	 */
 	void (*destructor)(struct pkt *pk);
 	void *owner;
+	/* protocol scratch while a layer owns the packet (skb->cb): TCP's tcp_skb_cb */
+	_Alignas(8) uint8_t cb[PKT_CB_SIZE];
 };
 
 struct pkt {

@@ -6,7 +6,10 @@
  * owns nothing but a flag: every read goes to clock_gettime, which glibc
  * serves from the vDSO without entering the kernel, so reading it per packet
  * is cheap and there is no cached value to go stale.  A virtual clock owns
- * vnow, which starts at 0 and moves only when clock_advance is called, so a
+ * vnow, which starts at CLOCK_VIRT_START_NS (1 s, not 0: like the kernel's
+ * jiffies, which start at an offset, no clock value is ever the "never" 0
+ * that TCP's and the neighbour code's time stamps use) and moves only when
+ * clock_advance is called, so a
  * simulation that steps time gets the same timestamps on every run.
  *
  * Wall-clock time (SO_TIMESTAMP and friends) on a real clock is read from
@@ -27,6 +30,7 @@
 
 /* 2026-01-01T00:00:00Z in ns since the Unix epoch. */
 #define CLOCK_VIRT_EPOCH_NS (1767225600ull * NSEC_PER_SEC)
+#define CLOCK_VIRT_START_NS NSEC_PER_SEC
 
 static uint64_t clock_read(clockid_t id)
 {
@@ -40,12 +44,12 @@ static uint64_t clock_read(clockid_t id)
 /**
  * clock_init() - set up a real or virtual clock
  * @c:		clock to initialise
- * @virt:	true for virtual time starting at 0
+ * @virt:	true for virtual time starting at CLOCK_VIRT_START_NS
  */
 void clock_init(struct clock *c, bool virt)
 {
 	c->virt = virt;
-	c->vnow = 0;
+	c->vnow = virt ? CLOCK_VIRT_START_NS : 0;
 	if (virt)
 		c->real_off = (int64_t)CLOCK_VIRT_EPOCH_NS;
 	else
@@ -75,7 +79,8 @@ uint64_t clock_now(const struct clock *c)
 uint64_t clock_realtime(const struct clock *c)
 {
 	if (c->virt)
-		return CLOCK_VIRT_EPOCH_NS + __atomic_load_n(&c->vnow, __ATOMIC_RELAXED);
+		return CLOCK_VIRT_EPOCH_NS + __atomic_load_n(&c->vnow, __ATOMIC_RELAXED) -
+		       CLOCK_VIRT_START_NS;
 	return clock_read(CLOCK_REALTIME);
 }
 

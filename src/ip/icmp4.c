@@ -18,6 +18,7 @@
 
 #include "ip/ip4.h"
 #include "net/netns.h"
+#include "tcp/tcp.h"
 #include "udp/udp.h"
 #include "wire/csum.h"
 #include "wire/icmp.h"
@@ -150,6 +151,17 @@ static void icmp_error_rcv(struct netns *ns, struct pkt *pk, const struct icmp4_
 		uint32_t info = ir->type == ICMP4_DEST_UNREACH && ir->code == ICMP4_FRAG_NEEDED
 				       ? ir->mtu : ir->rest;
 		udp_err(ns, in.saddr, in.daddr, sport, dport, ir->type, ir->code, info, pk);
+	} else if (in.proto == IPPROTO_TCP) {
+		/* the first 8 bytes of the TCP header: ports and sequence */
+		uint16_t sport, dport;
+		uint32_t seq;
+		memcpy(&sport, q + ihl, 2);
+		memcpy(&dport, q + ihl + 2, 2);
+		memcpy(&seq, q + ihl + 4, 4);
+		uint32_t info = ir->type == ICMP4_DEST_UNREACH && ir->code == ICMP4_FRAG_NEEDED
+				       ? ir->mtu : ir->rest;
+		tcp_v4_err(ns, in.saddr, in.daddr, sport, dport, ntohl(seq), ir->type, ir->code,
+			   info);
 	}
 }
 

@@ -18,6 +18,7 @@
 
 #include "ip/ip4.h"
 #include "net/netns.h"
+#include "tcp/tcp.h"
 #include "udp/udp.h"
 #include "wire/csum.h"
 #include "wire/ipv4.h"
@@ -92,6 +93,9 @@ void ip4_rcv(struct netns *ns, struct netdev *dev, struct pkt *pk)
 	switch (r.proto) {
 	case IPPROTO_UDP:
 		udp_rcv(ns, dev, pk);
+		return;
+	case IPPROTO_TCP:
+		tcp_v4_rcv(ns, dev, pk);
 		return;
 	case IPPROTO_ICMP:
 		icmp4_rcv(ns, dev, pk);

@@ -110,7 +110,7 @@ void usock_clock_advance(struct usock_netns *uns, uint64_t d)
 			break;
 		if (next > ns->clock.vnow)
 			clock_advance(&ns->clock, next - ns->clock.vnow);
-		timer_run(&ns->timers, ns->clock.vnow);
+		netns_run_timers(ns, ns->clock.vnow);
 	}
 	clock_advance(&ns->clock, target - ns->clock.vnow);
 	netns_unlock(ns);
@@ -227,7 +227,7 @@ void usock_clock_advance_all(uint64_t d)
 		for (size_t i = 0; i < l.n; i++)
 			ns_clock_to(l.v[i], bt);
 		netns_lock(best);
-		timer_run(&best->timers, best->clock.vnow);
+		netns_run_timers(best, best->clock.vnow);
 		netns_unlock(best);
 	}
 	for (size_t i = 0; i < l.n; i++)

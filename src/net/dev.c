@@ -17,6 +17,7 @@
 static const size_t cache_objsize[NSC_COUNT] = {
 	[NSC_DEV] = sizeof(struct netdev),
 	[NSC_SOCK] = SOCK_OBJ_SIZE,
+	[NSC_SOCK_TCP] = SOCK_OBJ_SIZE_LARGE,
 };
 
 int ns_caches_init(struct netns *ns)

@@ -23,6 +23,7 @@
 #include "ip/ip4.h"
 #include "ip/neigh.h"
 #include "net/netns_internal.h"
+#include "tcp/tcp.h"
 #include "usock.h"
 
 #define MAXTOK 24
@@ -751,6 +752,36 @@ static int neigh_sysctl(struct netns *ns, const char *rest, const char *val, cha
 	return 0;
 }
 
+/* ipv4.tcp_*: one or more ints, written and printed tab-separated as /proc does. */
+static int tcp_sysctl(struct netns *ns, const char *name, const char *val, char *out,
+		      size_t outlen)
+{
+	int n = 0;
+	int *p = tcp_sysctl_lookup(&ns->tcp->sys, name, &n);
+	if (!p)
+		return -ENOENT;
+	if (!val) {
+		size_t o = 0;
+		for (int i = 0; i < n && o < outlen; i++)
+			o += (size_t)snprintf(out + o, outlen - o, i ? "\t%d" : "%d", p[i]);
+		return 0;
+	}
+	int tmp[3];
+	if (n > 3)
+		return -EINVAL;
+	const char *c = val;
+	for (int i = 0; i < n; i++) {
+		char *end;
+		long x = strtol(c, &end, 10);
+		if (end == c || x < INT_MIN || x > INT_MAX)
+			return -EINVAL;
+		tmp[i] = (int)x;
+		c = end;
+	}
+	memcpy(p, tmp, (size_t)n * sizeof(int));
+	return 0;
+}
+
 int usock_sysctl(struct usock_netns *uns, const char *name, const char *val, char *out,
 		 size_t outlen)
 {
@@ -777,6 +808,8 @@ int usock_sysctl(struct usock_netns *uns, const char *name, const char *val, cha
 		}
 	} else if (strncmp(key, "ipv4.neigh.", 11) == 0) {
 		r = neigh_sysctl(ns, key + 11, val, out, outlen);
+	} else if (strncmp(key, "ipv4.tcp_", 9) == 0) {
+		r = tcp_sysctl(ns, key + 5, val, out, outlen);
 	} else {
 		for (size_t i = 0; i < sizeof(sysctl_ints) / sizeof(sysctl_ints[0]); i++) {
 			const struct sysctl_int *s = &sysctl_ints[i];

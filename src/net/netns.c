@@ -34,6 +34,7 @@
 #include "net/netns.h"
 #include "net/netns_internal.h"
 #include "sock/sock.h"
+#include "tcp/tcp.h"
 #include "udp/udp.h"
 #include "usock.h"
 
@@ -450,6 +451,19 @@ void netdev_rx_ip(struct netdev *dev, struct pkt *pk)
 	netdev_rx(dev, pk);
 }
 
+/* The frames queued by the lock holder while inside the receive path (rx_depth > 0). */
+static void backlog_drain(struct netns *ns)
+{
+	struct pkt *q;
+	while ((q = pkt_queue_pop(&ns->local_backlog)) != NULL) {
+		struct netdev *d = netns_dev_by_index(ns, q->meta.ifindex);
+		if (d)
+			netdev_receive(d, q);
+		else
+			pkt_free(q);
+	}
+}
+
 void netdev_rx(struct netdev *dev, struct pkt *pk)
 {
 	struct netns *ns = dev->ns;
@@ -468,14 +482,17 @@ void netdev_rx(struct netdev *dev, struct pkt *pk)
 	}
 	ns->rx_depth++;
 	netdev_receive(dev, pk);
-	struct pkt *q;
-	while ((q = pkt_queue_pop(&ns->local_backlog)) != NULL) {
-		struct netdev *d = netns_dev_by_index(ns, q->meta.ifindex);
-		if (d)
-			netdev_receive(d, q);
-		else
-			pkt_free(q);
-	}
+	backlog_drain(ns);
+	ns->rx_depth--;
+}
+
+void netns_run_timers(struct netns *ns, uint64_t now)
+{
+	/* timers run as the kernel's timer softirq does: what they send on
+	 * loopback is received after them, never inside them */
+	ns->rx_depth++;
+	timer_run(&ns->timers, now);
+	backlog_drain(ns);
 	ns->rx_depth--;
 }
 
@@ -586,7 +603,7 @@ static void *worker_main(void *arg)
 		}
 		uint64_t now = netns_now(ns);
 		if (!ns->clock.virt)
-			timer_run(&ns->timers, now);
+			netns_run_timers(ns, now);
 		uint64_t next = ns->clock.virt ? UINT64_MAX : timer_next(&ns->timers);
 		unsigned nw = ns->nwatch;
 		memcpy(w, ns->watch, nw * sizeof(w[0]));
@@ -666,7 +683,7 @@ struct netns *netns_create(const char *name, unsigned flags, int *err)
 	if (!ns->pools)
 		goto nomem;
 	if (ns_caches_init(ns) || ip4_init(ns) || ip4_frag_init(ns) || neigh_init(ns) ||
-	    udp_init(ns) || sock_ns_init(ns))
+	    udp_init(ns) || tcp_init(ns) || sock_ns_init(ns))
 		goto nomem;
 
 	netns_lock(ns);

@@ -60,11 +60,12 @@ struct netns_watch {
 #define NETNS_MAX_WATCH 8
 
 /* Object caches of a namespace (arena_cache each). */
-enum { NSC_DEV, NSC_SOCK, NSC_COUNT };
+enum { NSC_DEV, NSC_SOCK, NSC_SOCK_TCP, NSC_COUNT };
 
 struct ip4_state;	/* ip/ */
 struct neigh_table;	/* ip/neigh */
 struct udp_table;	/* udp/ */
+struct tcp_table;	/* tcp/ */
 struct sock_table;	/* sock/ */
 
 struct netns {
@@ -82,6 +83,7 @@ struct netns {
 	struct ip4_state *ip4;
 	struct neigh_table *arp;
 	struct udp_table *udp;
+	struct tcp_table *tcp;
 	uint64_t rng[2];		/* xorshift128+ state */
 	/* local backlog: frames for this namespace queued by its lock holder */
 	struct pkt_queue local_backlog;
@@ -140,6 +142,8 @@ static inline uint64_t netns_now(const struct netns *ns) { return clock_now(&ns-
 /* netns_timer_arm - arm on this namespace's timer base and wake the worker if it sleeps longer. */
 int netns_timer_arm(struct netns *ns, struct timer *t, uint64_t expires);
 void netns_timer_cancel(struct netns *ns, struct timer *t);
+/* netns_run_timers - fire the timers due at now (lock held), loopback deferred until they are done. */
+void netns_run_timers(struct netns *ns, uint64_t now);
 /* netns_worker_add_fd - have the worker thread call fn(arg) when fd is readable (TAP). Return: 0/-errno. */
 int netns_worker_add_fd(struct netns *ns, int fd, void (*fn)(void *arg), void *arg);
 

@@ -103,8 +103,12 @@ int usock_socket(int domain, int type, int protocol)
 			r = udp_create(ns, &sk, type, protocol);
 			break;
 		}
+		if (base == SOCK_STREAM) {
+			r = tcp_create(ns, &sk, type, protocol);
+			break;
+		}
 		/* inet_create: a type with no protocol switch entry */
-		r = (base == SOCK_STREAM || base == SOCK_RAW) ? -EPROTONOSUPPORT : -ESOCKTNOSUPPORT;
+		r = base == SOCK_RAW ? -EPROTONOSUPPORT : -ESOCKTNOSUPPORT;
 		break;
 	default:
 		r = -EAFNOSUPPORT;
@@ -163,9 +167,43 @@ int usock_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	struct sock *sk = sock_get_locked(fd);
 	if (!sk)
 		return accept4(fd, addr, len, flags);
-	/* No connection-mode protocol yet: what Linux says for a datagram socket. */
+	/* do_accept: unknown flags first, then the protocol; blocking follows
+	 * the listener's file, the new descriptor's flags follow accept4's */
+	int r;
+	struct sock *child = NULL;
+	if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))
+		r = -EINVAL;
+	else if (!sk->ops->accept)
+		r = -EOPNOTSUPP;
+	else
+		r = sk->ops->accept(sk, &child, sk->nonblock ? O_NONBLOCK : 0);
+	struct sockaddr_in peer;
+	if (!r) {
+		/* getname with peer == 2: no ENOTCONN even if it closed already */
+		memset(&peer, 0, sizeof(peer));
+		peer.sin_family = AF_INET;
+		peer.sin_addr.s_addr = child->daddr;
+		peer.sin_port = child->dport;
+		r = sock_attach_fd(child, flags);
+		if (r < 0)
+			sock_put_locked(child);
+	}
 	sock_put_unlock(sk);
-	return (int)usock_ret(-EOPNOTSUPP);
+	if (r < 0)
+		return (int)usock_ret(r);
+	int nfd = r;
+	if (addr) {
+		struct sockaddr_storage k;
+		memset(&k, 0, sizeof(k));
+		memcpy(&k, &peer, sizeof(peer));
+		int e = addr_to_user(&k, sizeof(peer), addr, len);
+		if (e) {
+			/* the kernel drops the new file: the connection closes */
+			usock_close(nfd);
+			return (int)usock_ret(e);
+		}
+	}
+	return nfd;
 }
 
 int usock_accept(int fd, struct sockaddr *addr, socklen_t *len)
@@ -337,6 +375,7 @@ ssize_t usock_sendmsg(int fd, const struct msghdr *msg, int flags)
 	struct send_scratch *s = get_scratch((size_t)sk->ns->sys.optmem_max);
 	ssize_t r = s ? sendmsg_user(sk, msg, flags, s->iov, s->ctl, scratch_ctl) : -ENOMEM;
 	sock_put_unlock(sk);
+	sock_raise_sigpipe();
 	return usock_ret(r);
 }
 
@@ -372,6 +411,7 @@ ssize_t usock_sendto(int fd, const void *buf, size_t len, int flags, const struc
 	if (!r)
 		r = do_sendmsg(sk, &m, flags);
 	sock_put_unlock(sk);
+	sock_raise_sigpipe();
 	return usock_ret(r);
 }
 
@@ -409,6 +449,7 @@ int usock_sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 		n++;
 	}
 	sock_put_unlock(sk);
+	sock_raise_sigpipe();
 	if (n)
 		return (int)n;
 	return (int)usock_ret(err);
@@ -442,6 +483,7 @@ ssize_t usock_writev(int fd, const struct iovec *iov, int iovcnt)
 	if (r == -EMSGSIZE)
 		r = -EINVAL; /* readv/writev say EINVAL for iovcnt > IOV_MAX */
 	sock_put_unlock(sk);
+	sock_raise_sigpipe();
 	return usock_ret(r);
 }
 
@@ -468,7 +510,9 @@ static ssize_t do_recvmsg(struct sock *sk, struct sk_msg *m, int flags)
 		r = -EBADF;
 	} else {
 		sk->refs++;
+		sk->owned_by_user = true;
 		r = sk->ops->recvmsg(sk, m, flags);
+		sock_release(sk);
 		/* closed while we slept: the last locked reference was ours, and
 		 * our lockless one frees it in sock_put_ref */
 		if (--sk->refs == 0)
@@ -692,7 +736,7 @@ int usock_setsockopt(int fd, int level, int name, const void *val, socklen_t len
 	struct sock *sk = sock_get_locked(fd);
 	if (!sk)
 		return setsockopt(fd, level, name, val, len);
-	uint8_t kv[256];
+	uint8_t kv[512];	/* the largest option value: TCP_INFO (280 B in 6.18) */
 	int r = 0;
 	if ((int)len < 0)
 		r = -EINVAL;
@@ -716,7 +760,7 @@ int usock_getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 	struct sock *sk = sock_get_locked(fd);
 	if (!sk)
 		return getsockopt(fd, level, name, val, len);
-	uint8_t kv[256];
+	uint8_t kv[512];	/* the largest option value: TCP_INFO (280 B in 6.18) */
 	socklen_t kl;
 	int r = copy_from_user(&kl, len, sizeof(kl));
 	if (!r && (int)kl < 0)

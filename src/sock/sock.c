@@ -26,6 +26,8 @@
 #include <limits.h>
 #include <linux/net_tstamp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -91,6 +93,7 @@ struct sock *sock_get_locked(int fd)
 		netns_lock(ns);
 		if (fd_peek(fd) == sk && sk->ns == ns && !sk->closed) {
 			sk->refs++;
+			sk->owned_by_user = true;
 			return sk;
 		}
 		netns_unlock(ns);
@@ -181,6 +184,7 @@ static void sock_free(struct sock *sk)
 	pkt_queue_purge(&sk->rcvq);
 	pkt_queue_purge(&sk->reader);
 	pkt_queue_purge(&sk->errq);
+	pkt_queue_purge(&sk->backlog);
 	sk->ops = NULL;
 	/* packets still charged to it (waiting for ARP, say) keep the object
 	 * until their destructor drains the charge, as sk_wmem_alloc keeps a
@@ -189,7 +193,7 @@ static void sock_free(struct sock *sk)
 		sk->wmem_orphaned = true;
 		return;
 	}
-	ns_cache_free(sk->ns, NSC_SOCK, sk);
+	ns_cache_free(sk->ns, sk->cache_idx, sk);
 }
 
 void sk_wmem_release(struct sock *sk, uint32_t bytes)
@@ -198,7 +202,7 @@ void sk_wmem_release(struct sock *sk, uint32_t bytes)
 	if (sk->wmem_orphaned) {
 		if (!sk->wmem) {
 			sk->wmem_orphaned = false;
-			ns_cache_free(sk->ns, NSC_SOCK, sk);
+			ns_cache_free(sk->ns, sk->cache_idx, sk);
 		}
 		return;
 	}
@@ -207,9 +211,27 @@ void sk_wmem_release(struct sock *sk, uint32_t bytes)
 		sk_wake(sk, POLLOUT);
 }
 
+bool sock_release(struct sock *sk)
+{
+	/* __release_sock: still owned while the backlog runs, so what its
+	 * processing provokes on loopback is parked behind it, not nested */
+	bool any = false;
+	if (sk->ops && sk->ops->backlog_rcv) {
+		struct pkt *pk;
+		while ((pk = pkt_queue_pop(&sk->backlog)) != NULL) {
+			sk->ops->backlog_rcv(sk, pk);
+			any = true;
+		}
+	}
+	sk->owned_by_user = false;
+	return any;
+}
+
 void sock_put_unlock(struct sock *sk)
 {
 	struct netns *ns = sk->ns;
+	if (sk->owned_by_user)
+		sock_release(sk);
 	if (--sk->refs == 0) {
 		/* a lockless reader still holds it: the last of them frees */
 		if (atomic_load(&sk->arefs))
@@ -260,15 +282,26 @@ long sock_hz(void)
 
 /* ---- creation and close ---- */
 
-int sock_alloc(struct netns *ns, const struct proto_ops *ops, int type_flags, struct sock **out)
+/* A zeroed socket object from the cache its protocol's size needs. */
+static struct sock *sock_obj_alloc(struct netns *ns, const struct proto_ops *ops)
 {
-	struct sock *sk = ns_cache_alloc(ns, NSC_SOCK);
+	int ci = ops->obj_size > SOCK_OBJ_SIZE ? NSC_SOCK_TCP : NSC_SOCK;
+	struct sock *sk = ns_cache_alloc(ns, ci);
 	if (!sk)
-		return -ENOMEM;
+		return NULL;
 	/* arefs keeps its value across reuse (see struct sock) */
 	unsigned arefs = atomic_load(&sk->arefs);
-	memset(sk, 0, SOCK_OBJ_SIZE);
+	memset(sk, 0, ci == NSC_SOCK ? SOCK_OBJ_SIZE : SOCK_OBJ_SIZE_LARGE);
 	atomic_store(&sk->arefs, arefs);
+	sk->cache_idx = (uint8_t)ci;
+	return sk;
+}
+
+int sock_alloc(struct netns *ns, const struct proto_ops *ops, int type_flags, struct sock **out)
+{
+	struct sock *sk = sock_obj_alloc(ns, ops);
+	if (!sk)
+		return -ENOMEM;
 	atomic_flag_clear(&sk->rq_lock);
 	atomic_flag_clear(&sk->reader_lock);
 	atomic_flag_clear(&sk->wq_lock);
@@ -276,7 +309,7 @@ int sock_alloc(struct netns *ns, const struct proto_ops *ops, int type_flags, st
 	int efd = eventfd(0, EFD_NONBLOCK | ((type_flags & SOCK_CLOEXEC) ? EFD_CLOEXEC : 0));
 	if (efd < 0) {
 		int e = errno;
-		ns_cache_free(ns, NSC_SOCK, sk);
+		ns_cache_free(ns, sk->cache_idx, sk);
 		return -e;
 	}
 	/* The eventfd is always non-blocking: nobody blocks on it; O_NONBLOCK
@@ -300,7 +333,7 @@ int sock_alloc(struct netns *ns, const struct proto_ops *ops, int type_flags, st
 		int r = ops->init(sk);
 		if (r) {
 			close(efd);
-			ns_cache_free(ns, NSC_SOCK, sk);
+			ns_cache_free(ns, sk->cache_idx, sk);
 			return r;
 		}
 	}
@@ -309,11 +342,95 @@ int sock_alloc(struct netns *ns, const struct proto_ops *ops, int type_flags, st
 		if (ops->release)
 			ops->release(sk);
 		close(efd);
-		ns_cache_free(ns, NSC_SOCK, sk);
+		ns_cache_free(ns, sk->cache_idx, sk);
 		return r;
 	}
 	*out = sk;
 	return 0;
+}
+
+int sock_alloc_child(struct sock *parent, struct sock **out)
+{
+	struct netns *ns = parent->ns;
+	struct sock *sk = sock_obj_alloc(ns, parent->ops);
+	if (!sk)
+		return -ENOMEM;
+	atomic_flag_clear(&sk->rq_lock);
+	atomic_flag_clear(&sk->reader_lock);
+	atomic_flag_clear(&sk->wq_lock);
+	pkt_queue_init(&sk->reader);
+	pkt_queue_init(&sk->rcvq);
+	pkt_queue_init(&sk->errq);
+	sk->ns = ns;
+	sk->ops = parent->ops;
+	sk->fd = -1;
+	sk->family = parent->family;
+	sk->type = parent->type;
+	sk->protocol = parent->protocol;
+	sk->refs = 1;
+	/* sk_clone_lock: the SOL_SOCKET settings come along, O_NONBLOCK does
+	 * not (it belongs to the listener's open file) */
+	sk->flags = parent->flags & ~(SKF_STAMP_IOCTL);
+	sk->inet_flags = parent->inet_flags;
+	sk->bound_dev_if = parent->bound_dev_if;
+	sk->tos = parent->tos;
+	sk->ttl = parent->ttl;
+	sk->pmtudisc = parent->pmtudisc;
+	sk->mc_ttl = parent->mc_ttl;
+	sk->sndbuf = parent->sndbuf;
+	sk->rcvbuf = parent->rcvbuf;
+	sk->rcvlowat = parent->rcvlowat;
+	sk->rcvtimeo_ns = parent->rcvtimeo_ns;
+	sk->sndtimeo_ns = parent->sndtimeo_ns;
+	sk->priority = parent->priority;
+	sk->mark = parent->mark;
+	sk->linger_secs = parent->linger_secs;
+	sk->busy_poll_us = parent->busy_poll_us;
+	sk->busy_poll_set = parent->busy_poll_set;
+	*out = sk;
+	return 0;
+}
+
+int sock_attach_fd(struct sock *sk, int flags)
+{
+	int efd = eventfd(0, EFD_NONBLOCK | ((flags & SOCK_CLOEXEC) ? EFD_CLOEXEC : 0));
+	if (efd < 0)
+		return -errno;
+	sk->fd = efd;
+	sk->nonblock = flags & SOCK_NONBLOCK;
+	int r = sock_fd_install(efd, sk);
+	if (r) {
+		sk->fd = -1;
+		close(efd);
+		return r;
+	}
+	return efd;
+}
+
+void sock_put_locked(struct sock *sk)
+{
+	if (--sk->refs == 0) {
+		if (atomic_load(&sk->arefs))
+			atomic_store(&sk->free_pending, true);
+		else
+			sock_free(sk);
+	}
+}
+
+static __thread bool tl_sigpipe;
+
+void sock_sigpipe(void)
+{
+	tl_sigpipe = true;
+}
+
+/* sock_raise_sigpipe - at the public edge, after the lock is gone: send_sig(SIGPIPE, current). */
+void sock_raise_sigpipe(void)
+{
+	if (tl_sigpipe) {
+		tl_sigpipe = false;
+		pthread_kill(pthread_self(), SIGPIPE);
+	}
 }
 
 /* sock_close - close(2) on a socket descriptor (lock held via sock_get_locked; returns unlocked). */
@@ -322,6 +439,8 @@ int sock_close_locked(struct sock *sk)
 	int fd = sk->fd;
 	sock_fd_clear(fd);
 	__atomic_store_n(&sk->closed, true, __ATOMIC_RELEASE);
+	if (sk->ops->close)
+		sk->ops->close(sk);
 	/* the descriptor's reference, then ours from sock_get_locked */
 	sk->refs--;
 	sock_put_unlock(sk);
@@ -452,10 +571,26 @@ static bool spin_for_event(struct sock *sk)
 	return hit || atomic_load_explicit(&sk->ev_seq, memory_order_acquire) != seq;
 }
 
+static int sk_wait_released(struct sock *sk, uint32_t events, int64_t *timeo_ns);
+
 int sk_wait(struct sock *sk, uint32_t events, int64_t *timeo_ns)
 {
 	if (*timeo_ns == 0)
 		return -EAGAIN;
+	/* sk_wait_event: release_sock first; what the backlog held may be
+	 * what the caller waits for, so that counts as a wake-up */
+	bool owned = sk->owned_by_user;
+	if (owned && sock_release(sk)) {
+		sk->owned_by_user = true;
+		return 0;
+	}
+	int r = sk_wait_released(sk, events, timeo_ns);
+	sk->owned_by_user = owned;
+	return r;
+}
+
+static int sk_wait_released(struct sock *sk, uint32_t events, int64_t *timeo_ns)
+{
 	sk->refs++;
 	bool hit = spin_for_event(sk);
 	sk->refs--;
@@ -766,6 +901,9 @@ int sock_setsockopt(struct sock *sk, int name, const void *val, socklen_t len)
 	}
 	case SO_KEEPALIVE:
 		set_flag(sk, SKF_KEEPALIVE, b);
+		/* sk->sk_prot->keepalive: TCP arms or stops its timer */
+		if (sk->ops->sol_changed)
+			sk->ops->sol_changed(sk, SO_KEEPALIVE);
 		return 0;
 	case SO_OOBINLINE:
 		set_flag(sk, SKF_OOBINLINE, b);
@@ -786,6 +924,9 @@ int sock_setsockopt(struct sock *sk, int name, const void *val, socklen_t len)
 		return 0;
 	case SO_RCVLOWAT:
 		sk->rcvlowat = v < 0 ? INT_MAX : (v ? v : 1);
+		/* sk->sk_prot->set_rcvlowat: TCP caps it and grows the buffer */
+		if (sk->ops->sol_changed)
+			sk->ops->sol_changed(sk, SO_RCVLOWAT);
 		return 0;
 	case SO_TIMESTAMP_OLD:
 	case SO_TIMESTAMPNS_OLD:
@@ -917,8 +1058,27 @@ int sock_getsockopt(struct sock *sk, int name, void *val, socklen_t *len)
 		v.i = !!(sk->flags & SKF_PASSCRED);
 		break;
 	case SO_ACCEPTCONN:
-		v.i = 0;
+		v.i = sk->type == SOCK_STREAM && sk->state == 10 /* TCP_LISTEN */;
 		break;
+	case SO_MEMINFO: {
+		/* sk_get_meminfo: SK_MEMINFO_VARS u32s, as many as fit */
+		uint32_t mi[9] = {0};
+		mi[0] = sk->rmem;		/* RMEM_ALLOC */
+		mi[1] = (uint32_t)sk->rcvbuf;
+		mi[2] = sk->wmem;		/* WMEM_ALLOC */
+		mi[3] = (uint32_t)sk->sndbuf;
+		mi[4] = 0;			/* FWD_ALLOC */
+		mi[5] = sk->ops->wmem_queued ? sk->ops->wmem_queued(sk) : 0;
+		mi[6] = 0;			/* OPTMEM */
+		mi[7] = 0;			/* BACKLOG */
+		mi[8] = sk->drops;
+		if ((int)*len < 0)
+			return -EINVAL;
+		if ((size_t)*len > sizeof(mi))
+			*len = sizeof(mi);
+		memcpy(val, mi, (size_t)*len);
+		return 0;
+	}
 	case SO_MARK:
 		v.i = (int)sk->mark;
 		break;

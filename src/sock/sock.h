@@ -28,6 +28,8 @@ struct sock;
 
 /* Bytes of every socket object in the NSC_SOCK cache (protocol objects fit inside). */
 #define SOCK_OBJ_SIZE 1024
+/* ... and in the NSC_SOCK_TCP cache, for protocols whose object is larger. */
+#define SOCK_OBJ_SIZE_LARGE 2048
 
 /* the kernel-internal "no such ioctl here" (not in the UAPI headers) */
 #define ENOIOCTLCMD 515
@@ -126,6 +128,24 @@ struct proto_ops {
 	int (*ioctl)(struct sock *sk, unsigned long req, void *arg);
 	/* sock_opt_changed - a SOL_SOCKET option changed (e.g. buffers); may be NULL. */
 	void (*sol_changed)(struct sock *sk, int name);
+	/*
+	 * accept - take a connection from a listener; flags is O_NONBLOCK
+	 * when the listener's file is non-blocking (inet_accept's arg->flags).
+	 * *child comes with one reference, which becomes its descriptor's
+	 * (sock_attach_fd).  May be NULL (EOPNOTSUPP).
+	 */
+	int (*accept)(struct sock *sk, struct sock **child, int flags);
+	/*
+	 * close - the descriptor goes (before the generic layer drops its
+	 * reference).  A protocol whose connection outlives the descriptor
+	 * (TCP) takes a reference here and drops it with sock_put_locked when
+	 * the connection ends.  May be NULL.
+	 */
+	void (*close)(struct sock *sk);
+	/* backlog_rcv - a packet parked on sk->backlog while owned (sk_backlog_rcv); consumes it. May be NULL. */
+	void (*backlog_rcv)(struct sock *sk, struct pkt *pk);
+	/* wmem_queued - bytes on the protocol's send queues (sk_wmem_queued, SO_MEMINFO); may be NULL. */
+	uint32_t (*wmem_queued)(const struct sock *sk);
 };
 
 struct sock {
@@ -141,7 +161,8 @@ struct sock {
 	struct netns *ns;
 	const struct proto_ops *ops;
 	struct sock *hnext;	/* port table chain */
-	int fd;			/* the eventfd whose number is the socket's */
+	int fd;			/* the eventfd whose number is the socket's (-1: none yet, an unaccepted child) */
+	uint8_t cache_idx;	/* NSC_SOCK or NSC_SOCK_TCP */
 	int family, type, protocol;
 	uint32_t flags;		/* SKF_* */
 	uint32_t inet_flags;	/* INF_* */
@@ -169,6 +190,15 @@ struct sock {
 	int busy_poll_set;	/* SO_BUSY_POLL as set, for getsockopt (Linux's default: 0) */
 	unsigned refs;		/* the descriptor + each blocked caller */
 	int err;		/* sk_err: reported once by the next call or SO_ERROR */
+	/*
+	 * owned_by_user: a call on this socket is running (lock_sock).  A
+	 * protocol that checks it (TCP) parks segments arriving meanwhile -
+	 * loopback answers generated inside the call itself - on backlog and
+	 * ops->backlog_rcv takes them when the call ends or waits
+	 * (release_sock), so a protocol never re-enters itself.
+	 */
+	bool owned_by_user;
+	struct pkt_queue backlog;
 	int err_soft;
 	struct pkt_queue errq;	/* MSG_ERRQUEUE */
 
@@ -311,7 +341,30 @@ int sock_cmsg_send(struct sock *sk, const struct cmsghdr *c, struct sockcm *cm);
 #define USOCK_HZ 1000
 int64_t sock_timeo_from_tv(long sec, long usec);
 
+/*
+ * sock_alloc_child - a socket without a descriptor (a connection waiting
+ * in a listener's accept queue), one reference held by the caller; copies
+ * the listener's SOL_SOCKET settings as sk_clone_lock.  Return: 0, -ENOMEM.
+ */
+int sock_alloc_child(struct sock *parent, struct sock **out);
+/* sock_attach_fd - give an accepted child its descriptor (flags: SOCK_NONBLOCK|SOCK_CLOEXEC); the reference the caller holds becomes the descriptor's. Return: the fd, -errno. */
+int sock_attach_fd(struct sock *sk, int flags);
+/*
+ * sock_own / sock_release - lock_sock / release_sock for calls that enter
+ * a socket other than through the public API's lookup (which owns it for
+ * the call): release runs the parked backlog.  Return (release): true if
+ * it processed anything.
+ */
+static inline void sock_own(struct sock *sk) { sk->owned_by_user = true; }
+bool sock_release(struct sock *sk);
+/* sock_hold / sock_put_locked - a protocol's own reference (lock held); the last one frees. */
+static inline void sock_hold(struct sock *sk) { sk->refs++; }
+void sock_put_locked(struct sock *sk);
+/* sock_sigpipe - the current call should end with SIGPIPE for the caller's thread (send_sig in sk_stream_error); raised at the public edge after the lock is gone. */
+void sock_sigpipe(void);
+
 /* the families' create functions */
 int udp_create(struct netns *ns, struct sock **out, int type, int protocol);
+int tcp_create(struct netns *ns, struct sock **out, int type, int protocol);
 
 #endif

@@ -17,5 +17,6 @@ int sock_wait_entry_add(struct sock *sk, struct wait_entry *w, uint32_t events);
 void sock_wait_entry_del(struct sock *sk, struct wait_entry *w);
 int sock_thread_efd(void);
 long sock_hz(void);
+void sock_raise_sigpipe(void);
 
 #endif

@@ -65,19 +65,21 @@ Test(clock, real_ignores_advance)
 	cr_assert_lt(clock_now(&c), before + 3600 * NSEC_PER_SEC);
 }
 
-Test(clock, virtual_starts_at_zero_and_steps)
+/* Virtual time starts at 1 s: no clock reading is ever the 0 that time stamps use for "never". */
+Test(clock, virtual_starts_at_one_second_and_steps)
 {
 	struct clock c;
+	const uint64_t s0 = NSEC_PER_SEC;
 
 	clock_init(&c, true);
-	cr_assert_eq(clock_now(&c), 0);
-	cr_assert_eq(clock_now(&c), 0, "virtual time must not move by itself");
+	cr_assert_eq(clock_now(&c), s0);
+	cr_assert_eq(clock_now(&c), s0, "virtual time must not move by itself");
 	clock_advance(&c, 5 * NSEC_PER_MSEC);
-	cr_assert_eq(clock_now(&c), 5 * NSEC_PER_MSEC);
+	cr_assert_eq(clock_now(&c), s0 + 5 * NSEC_PER_MSEC);
 	clock_advance(&c, 0);
-	cr_assert_eq(clock_now(&c), 5 * NSEC_PER_MSEC);
+	cr_assert_eq(clock_now(&c), s0 + 5 * NSEC_PER_MSEC);
 	clock_advance(&c, 7);
-	cr_assert_eq(clock_now(&c), 5 * NSEC_PER_MSEC + 7);
+	cr_assert_eq(clock_now(&c), s0 + 5 * NSEC_PER_MSEC + 7);
 }
 
 Test(clock, virtual_realtime_is_fixed_epoch)

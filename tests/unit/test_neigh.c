@@ -56,7 +56,7 @@ static int tn_xmit(struct netdev *dev, struct pkt *pk)
 	if (tn_nframes < TN_MAX_FRAMES) {
 		struct tn_frame *f = &tn_frames[tn_nframes];
 
-		f->t = netns_now(tn_ns);
+		f->t = netns_now(tn_ns) - 1000000000ull;	/* since the start (1 s) */
 		f->ifindex = dev->ifindex;
 		f->len = pk->tot_len;
 		pkt_copy_out(pk, 0, f->b, pk->tot_len < TN_SNAP ? pk->tot_len : TN_SNAP);
@@ -108,8 +108,10 @@ TestSuite(neigh, .init = tn_setup, .fini = tn_teardown);
 
 /* ---- virtual time: stop at every timer deadline so callbacks see their own time ---- */
 
+/* target: ns since the namespace was made (virtual time starts at 1 s, not 0) */
 static void tn_advance_to(uint64_t target)
 {
+	target += 1000000000ull;
 	for (;;) {
 		uint64_t next = timer_next(&tn_ns->timers);
 		uint64_t now = netns_now(tn_ns);
