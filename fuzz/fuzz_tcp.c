@@ -116,7 +116,7 @@ static void setup(void)
 	ip4_addr_add(ns, dev, our_ip, 24, 0);
 	netns_unlock(ns);
 	if (usock_ip((struct usock_netns *)ns,
-		     "neigh add 198.18.0.2 lladdr 02:00:00:00:00:02 dev fz0 nud permanent"))
+		     "neigh add 198.18.0.2 lladdr 02:00:00:00:00:02 dev fz0 nud permanent", NULL, 0))
 		abort();
 	/* cookies both ways, so Fast Open paths run too */
 	usock_sysctl((struct usock_netns *)ns, "net.ipv4.tcp_fastopen", "3", NULL, 0);
