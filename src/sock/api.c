@@ -10,6 +10,7 @@
  * ENOTSOCK or does the real thing for a kernel socket.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/sockios.h>
@@ -357,13 +358,29 @@ static __thread size_t scratch_ctl;
  * buffer up to optmem_max never sit on the caller's stack; made once per
  * thread, grown only if optmem_max grows.
  */
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+/* at thread exit: the scratch goes with its thread */
+static void scratch_free(void *p)
+{
+	free(p);
+}
+
+static void scratch_key_init(void)
+{
+	(void)pthread_key_create(&scratch_key, scratch_free);
+}
+
 static struct send_scratch *get_scratch(size_t ctl)
 {
 	if (scratch && scratch_ctl >= ctl)
 		return scratch;
+	pthread_once(&scratch_once, scratch_key_init);
 	free(scratch);
 	scratch = malloc(sizeof(*scratch) + ctl);
 	scratch_ctl = scratch ? ctl : 0;
+	(void)pthread_setspecific(scratch_key, scratch);
 	return scratch;
 }
 

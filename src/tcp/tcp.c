@@ -352,6 +352,8 @@ void tcp_init_sock(struct tcp_sock *tp)
 	tp->tsoffset = 0;
 	tp->autocorking = sys->autocorking != 0;
 	tp->hn.kind = TCP_HK_SOCK;
+	/* the namespace's default algorithm when the socket is made (tcp_assign_congestion_control) */
+	tp->ca.reno = strcmp(sys->congestion_control, "reno") == 0;
 	tcp_ca_init(tp);
 	sk->state = TCP_CLOSE;
 }

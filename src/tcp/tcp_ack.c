@@ -1438,11 +1438,13 @@ static void tcp_xmit_recovery(struct tcp_sock *tp, int rexmit)
  * RFC 9293 3.10.7.4 / RFC 5961 5.2: an ACK older than snd_una by more than
  * the data ever acked or the largest window gets a challenge ACK (unless
  * NO_CHALLENGE_ACK) and is rejected; an older one is an old duplicate whose
- * SACK blocks still count; one beyond snd_nxt is rejected.  Otherwise:
+ * SACK blocks still count; one beyond snd_nxt is challenged the same way
+ * and rejected.  Otherwise:
  * window, snd_una, SACK, freeing, RTT/RTO, recovery, cwnd, retransmission
  * of lost packets, the RTO/TLP timer and the end of zero-window probing.
  * Return: TCP_FLAG_* with SLOWPATH set (> 0); 0 for an old duplicate; -1
- * for an ACK of data never sent (caller ACKs unless SYN); -2 too old.
+ * for an ACK of data never sent (challenged here unless NO_CHALLENGE_ACK:
+ * then the caller does, or resets from SYN_RECV); -2 too old.
  */
 int tcp_ack(struct tcp_sock *tp, const struct pkt *pk, const struct tcp_repr *th, int flag)
 {
@@ -1475,8 +1477,12 @@ int tcp_ack(struct tcp_sock *tp, const struct pkt *pk, const struct tcp_repr *th
 		}
 		return 0;
 	}
-	if (tcp_after(ack, tp->snd_nxt))
+	if (tcp_after(ack, tp->snd_nxt)) {
+		/* challenged too since Linux 6.18.38 (RFC 9293 3.10.7.4), not just dropped */
+		if (!(flag & TCP_FLAG_NO_CHALLENGE_ACK))
+			tcp_send_challenge_ack(tp);
 		return -1;
+	}
 
 	if (tcp_after(ack, prior_snd_una)) {
 		flag |= TCP_FLAG_SND_UNA_ADVANCED;
