@@ -258,6 +258,7 @@ void netns_unlock(struct netns *ns)
 	for (;;) {
 		drain_remote(ns);
 		ns->owner = (pthread_t)0;
+		ns->now_valid = false;
 		pthread_mutex_unlock(&ns->lock);
 		/*
 		 * A frame pushed after our last check but before the unlock
@@ -548,15 +549,23 @@ static int worker_start(struct netns *ns)
 
 int netns_timer_arm(struct netns *ns, struct timer *t, uint64_t expires)
 {
-	uint64_t before = timer_next(&ns->timers);
 	int r = timer_arm(&ns->timers, t, expires);
 	if (r)
 		return r;
 	if (!ns->clock.virt) {
-		if (!ns->worker_running)
+		/*
+		 * Kick the worker only if it would sleep past this deadline.
+		 * A timer cancelled and re-armed later (TCP's retransmit and
+		 * delayed-ACK timers, once per segment) leaves the worker's
+		 * wake-up where it was: it wakes, finds nothing due and sleeps
+		 * again - one wake-up per timeout, not a system call per arm.
+		 */
+		if (!ns->worker_running) {
 			worker_start(ns);
-		else if (expires < before)
+		} else if (expires < ns->worker_wake_ns) {
+			ns->worker_wake_ns = expires;
 			worker_kick(ns);
+		}
 	}
 	return 0;
 }
@@ -605,6 +614,7 @@ static void *worker_main(void *arg)
 		if (!ns->clock.virt)
 			netns_run_timers(ns, now);
 		uint64_t next = ns->clock.virt ? UINT64_MAX : timer_next(&ns->timers);
+		ns->worker_wake_ns = next;
 		unsigned nw = ns->nwatch;
 		memcpy(w, ns->watch, nw * sizeof(w[0]));
 		netns_unlock(ns);

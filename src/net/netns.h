@@ -96,6 +96,9 @@ struct netns {
 	pthread_t worker;
 	bool worker_running, worker_stop;
 	int worker_efd;			/* eventfd that kicks the worker */
+	uint64_t worker_wake_ns;	/* the deadline the worker sleeps until (lock held to read/write) */
+	uint64_t now_cache;		/* netns_now's reading for this lock hold */
+	bool now_valid;
 	struct netns_watch watch[NETNS_MAX_WATCH];
 	unsigned nwatch;
 	struct arena_cache cache[NSC_COUNT];
@@ -138,7 +141,24 @@ void netdev_rx_buf(struct netdev *dev, const void *buf, size_t len);
 /* netns_random - 64 random bits (xorshift128+, seeded per namespace; fixed seed in virtual time). */
 uint64_t netns_random(struct netns *ns);
 /* netns_now - the namespace clock in ns. */
-static inline uint64_t netns_now(const struct netns *ns) { return clock_now(&ns->clock); }
+/*
+ * One reading of a real clock per lock hold: a call (or a timer run, or a
+ * frame from another thread) sees one "now" from the moment it took the
+ * namespace lock, as the kernel's TCP refreshes tcp_mstamp once per event;
+ * netns_unlock forgets it.  Without the lock (racy readers) it still
+ * returns a recent time.  Virtual clocks are read directly.
+ */
+static inline uint64_t netns_now(const struct netns *ns)
+{
+	struct netns *m = (struct netns *)ns;
+	if (ns->clock.virt)
+		return clock_now(&ns->clock);
+	if (!m->now_valid) {
+		m->now_cache = clock_now(&ns->clock);
+		m->now_valid = true;
+	}
+	return m->now_cache;
+}
 /* netns_timer_arm - arm on this namespace's timer base and wake the worker if it sleeps longer. */
 int netns_timer_arm(struct netns *ns, struct timer *t, uint64_t expires);
 void netns_timer_cancel(struct netns *ns, struct timer *t);

@@ -495,7 +495,13 @@ static void wait_unlink(struct wait_entry *w)
  */
 void sk_wake(struct sock *sk, uint32_t ev)
 {
-	atomic_fetch_add_explicit(&sk->ev_seq, 1, memory_order_release);
+	/* A full barrier, then a look at the list without its lock: a waiter
+	 * links itself, fences (sock_wait_entry_add) and only then re-reads
+	 * the state, so either it sees what this wake-up announces or we see
+	 * it linked (wq_has_sleeper's pairing).  Most wake-ups find nobody. */
+	atomic_fetch_add_explicit(&sk->ev_seq, 1, memory_order_seq_cst);
+	if (!__atomic_load_n(&sk->waiters, __ATOMIC_SEQ_CST))
+		return;
 	wq_lock(sk);
 	struct wait_entry *w = sk->waiters, *next;
 	for (; w; w = next) {
@@ -524,6 +530,8 @@ int sock_wait_entry_add(struct sock *sk, struct wait_entry *w, uint32_t events)
 	wq_lock(sk);
 	wait_link(sk, w);
 	wq_unlock(sk);
+	/* pairs with sk_wake's barrier: our link is visible before we re-read state */
+	atomic_thread_fence(memory_order_seq_cst);
 	return 0;
 }
 
