@@ -102,7 +102,7 @@ struct usock_netns *usock_netns_current(void);
  * without the leading "ip", e.g. "link add veth0 type veth peer name veth1
  * netns B", "addr add 198.18.0.1/24 dev veth0", "link set veth0 up",
  * "route add default via 198.18.0.254", "link set veth0 mtu 1280",
- * "neigh show", and tc's netem on a veth end: "qdisc add dev veth0 root
+ * "neigh show", and tc's netem on a veth end or TAP device: "qdisc add dev veth0 root
  * netem loss 5% delay 10ms 2ms duplicate 1% reorder 25% rate 10mbit
  * seed 42", "qdisc change|replace|del ...", "qdisc show [dev veth0]"
  * (with counters).  Output of "show" commands goes to out (may be NULL).

@@ -24,6 +24,7 @@
 struct pkt;
 struct netns;
 struct netdev;
+struct qdisc;
 
 struct link_ops {
 	const char *kind;	/* "loopback", "veth", "tap", "packet" */
@@ -70,6 +71,7 @@ struct netdev {
 	const struct link_ops *ops;
 	void *priv;		/* backend state */
 	struct pcap_writer *pcap;	/* capture, or NULL */
+	struct qdisc *qdisc;	/* egress netem (link/qdisc.h), or NULL: the backend has none */
 	struct in_ifaddr4 addr4[NETDEV_MAX_ADDR4];
 	unsigned naddr4;
 	struct neigh_parms neigh;
@@ -83,8 +85,8 @@ extern const struct link_ops link_loop_ops;
 /*
  * link_veth_pair - create an in-memory veth pair: dev a in namespace na,
  * dev b in nb (may be the same namespace).  A frame sent on one end is
- * received on the other (netdev_rx if same namespace, else netdev_rx_frame).  Optional impairments for simulation (loss, delay,
- * reorder, duplication) are set with link_veth_impair.
+ * received on the other (netdev_rx if same namespace, else netdev_rx_frame).
+ * Each end has a qdisc (link/qdisc.h) for netem on the frames it sends.
  * Return: 0, or -errno (-EEXIST name taken, -ENOMEM).
  */
 int link_veth_pair(struct netns *na, const char *a, struct netns *nb, const char *b);
@@ -93,11 +95,12 @@ extern const struct link_ops link_veth_ops;
 struct netdev *link_veth_peer(struct netdev *dev);
 
 /*
- * struct link_impair - what a veth end does to the frames sent on it, in
- * netem's terms (`tc qdisc add dev D root netem ...`).  Probabilities are in
- * parts per million (1% = 10000).  Every decision comes from a PRNG private
- * to the link end, seeded with seed, so the same seed and the same frames
- * give the same decisions whatever else the namespaces do.
+ * struct link_impair - what a device's qdisc (veth end, TAP) does to the
+ * frames sent on it, in netem's terms (`tc qdisc add dev D root netem ...`;
+ * set with qdisc_set, link/qdisc.h).  Probabilities are in parts per
+ * million (1% = 10000).  Every decision comes from a PRNG private to the
+ * device, seeded with seed, so the same seed and the same frames give the
+ * same decisions whatever else the namespaces do.
  *   loss_ppm	a frame is dropped
  *   dup_ppm	a frame is sent twice (the copy gets its own delay draw)
  *   delay_ns	every frame is held this long ...
@@ -122,9 +125,9 @@ struct link_impair {
 	uint32_t limit;
 };
 
-/* Counters of an impaired end, as `tc -s qdisc show` (plus the reasons). */
+/* Counters of an impaired device, as `tc -s qdisc show` (plus the reasons). */
 struct link_impair_stats {
-	uint64_t sent_packets, sent_bytes;	/* handed to the peer */
+	uint64_t sent_packets, sent_bytes;	/* handed to the wire (veth peer, TAP fd) */
 	uint64_t dropped;		/* frames not sent at all, as netem's drops */
 	uint64_t lost;			/* copies taken by the loss draw */
 	uint64_t overlimit, nomem;	/* over limit; no buffer for a duplicate */
@@ -134,21 +137,9 @@ struct link_impair_stats {
 };
 
 /*
- * link_veth_impair - install (imp) or remove (NULL) impairments on frames
- * sent on veth end dev; dev's namespace lock held.  Installing restarts the
- * PRNG from imp->seed and zeroes the counters; frames already held keep
- * their release times either way.
- * Return: 0, -EOPNOTSUPP (not a veth), -EINVAL (a ppm over 1000000).
+ * link_tap_open - attach kernel TAP device tapname as interface ifname; it
+ * has a qdisc (netem on what usock writes to it).  Return: 0, -errno.
  */
-int link_veth_impair(struct netdev *dev, const struct link_impair *imp);
-/*
- * link_veth_impair_get - the installed impairments and counters (either
- * pointer may be NULL); dev's namespace lock held.
- * Return: 0, -EOPNOTSUPP (not a veth), -ENOENT (none installed).
- */
-int link_veth_impair_get(struct netdev *dev, struct link_impair *imp,
-			 struct link_impair_stats *st);
-/* link_tap_open - attach kernel TAP device tapname as interface ifname. Return: 0, -errno. */
 int link_tap_open(struct netns *ns, const char *ifname, const char *tapname);
 
 /* ---- pcap ---- */

@@ -27,6 +27,16 @@
  * namespace deleted) leaves an fd that polls as an error forever; the
  * reader then stops watching it instead of spinning, and transmits are
  * dropped.
+ *
+ * Egress netem (`qdisc add dev D root netem ...`, see qdisc.c) sits
+ * between the stack and the fd, as a root qdisc sits before a NIC's
+ * driver: each frame usock sends is drawn for (lost, duplicated, delayed,
+ * reordered, paced) and, when its time comes, written to the fd.  A held
+ * frame waits on the namespace timer base; here, in real time, the worker
+ * thread fires that timer under the namespace lock and does the write.
+ * The kernel's own frames towards usock are not touched: to impair those,
+ * use netem in the kernel (on tapN's egress).  Taking the interface down
+ * drops the held frames; removing it frees them before the fd closes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +51,7 @@
 #include <unistd.h>
 
 #include "link/link.h"
+#include "link/qdisc.h"
 #include "net/netns_internal.h"
 
 /* The largest frame read or written: a 64 KiB MTU plus the Ethernet header. */
@@ -57,6 +68,7 @@ struct tap_priv {
 	atomic_int readers;	/* reader calls in progress */
 	atomic_bool dead;	/* destroy has begun: readers keep out */
 	bool watched;		/* the worker polls fd (lock held to change) */
+	struct qdisc qd;	/* netem on what usock writes (lock held) */
 };
 
 /* Rare: a chain of more pieces than TAP_TX_IOV, written from one flat copy. */
@@ -69,23 +81,26 @@ static __attribute__((noinline)) ssize_t tap_write_flat(int fd, const struct pkt
 }
 
 /*
- * tap_xmit - hand one frame to the kernel, each piece of the chain as one
- * iovec (no copy).  A frame the kernel refuses (device down or gone, too
- * large) is dropped and counted.  Return: 0 (the frame is consumed).
+ * tap_out - hand one frame to the kernel now, each piece of the chain as
+ * one iovec (no copy); the qdisc's way to the wire; consumes pk.  A frame
+ * the kernel refuses (device down or gone, too large) is dropped and
+ * counted in tx_dropped.
+ * Return: 0, -EMSGSIZE (larger than a TAP frame), or the write's -errno
+ * (-EIO for a short write).
  */
-static int tap_xmit(struct netdev *dev, struct pkt *pk)
+static int tap_out(struct netdev *dev, struct pkt *pk)
 {
 	struct tap_priv *tp = dev->priv;
 	struct iovec iov[TAP_TX_IOV];
 	size_t left = pk->tot_len;
 	const struct pkt *p;
 	ssize_t r = -1;
-	int n = 0;
+	int n = 0, err = 0;
 
 	if (pk->tot_len > TAP_FRAME_MAX) {
 		dev->tx_dropped++;
 		pkt_free(pk);
-		return 0;
+		return -EMSGSIZE;
 	}
 	for (p = pk; p && left && n < TAP_TX_IOV; p = p->frag) {
 		size_t len = p->len < left ? p->len : left;
@@ -101,10 +116,32 @@ static int tap_xmit(struct netdev *dev, struct pkt *pk)
 		r = tap_write_flat(tp->fd, pk);
 	else if (n)
 		r = writev(tp->fd, iov, n);
-	if (r != (ssize_t)pk->tot_len)
+	if (r != (ssize_t)pk->tot_len) {
+		err = r < 0 && (left || n) ? -errno : -EIO;
 		dev->tx_dropped++;
+	}
 	pkt_free(pk);
+	return err;
+}
+
+/* tap_xmit - through the qdisc when netem is installed, else straight out. Return: 0. */
+static int tap_xmit(struct netdev *dev, struct pkt *pk)
+{
+	struct tap_priv *tp = dev->priv;
+
+	if (qdisc_active(&tp->qd))
+		qdisc_enqueue(&tp->qd, pk);
+	else
+		tap_out(dev, pk);
 	return 0;
+}
+
+static void tap_set_up(struct netdev *dev, bool up)
+{
+	struct tap_priv *tp = dev->priv;
+
+	if (tp && !up)
+		qdisc_reset(&tp->qd);
 }
 
 /* The fd failed for good (the kernel removed the device): stop watching it. */
@@ -152,6 +189,7 @@ static void tap_destroy(struct netdev *dev)
 
 	if (!tp)
 		return;
+	qdisc_destroy(&tp->qd);	/* held frames go before the fd */
 	atomic_store(&tp->dead, true);
 	/* a reader in progress finishes within its budget without the lock */
 	while (atomic_load(&tp->readers))
@@ -168,6 +206,7 @@ static void tap_destroy(struct netdev *dev)
 static const struct link_ops link_tap_ops = {
 	.kind = "tap",
 	.xmit = tap_xmit,
+	.set_up = tap_set_up,
 	.destroy = tap_destroy,
 };
 
@@ -216,6 +255,7 @@ int link_tap_open(struct netns *ns, const char *ifname, const char *tapname)
 	atomic_init(&tp->readers, 0);
 	atomic_init(&tp->dead, false);
 	d->priv = tp;
+	qdisc_init(&tp->qd, d, tap_out);
 	err = netns_worker_add_fd(ns, fd, tap_readable, tp);
 	if (err == 0 || err != -ENOSPC)
 		tp->watched = true;	/* added (a worker that failed to start still lists it) */

@@ -7,9 +7,9 @@
  * both `ip -n NS ...` and usock.  The grammar is the subset a test or a
  * launcher needs (link add veth / set / del, addr add/del/show, route
  * add/del/show, neigh add/replace/del/show, link show, and tc's words for
- * netem on a veth: qdisc add/change/replace/del/show); anything else is
- * EINVAL rather than a silent no-op.  usock_sysctl() reads and writes the
- * per-namespace settings by their /proc/sys/net names.
+ * netem on a veth end or TAP device: qdisc add/change/replace/del/show);
+ * anything else is EINVAL rather than a silent no-op.  usock_sysctl()
+ * reads and writes the per-namespace settings by their /proc/sys/net names.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,6 +22,7 @@
 #include "core/errno_edge.h"
 #include "ip/ip4.h"
 #include "ip/neigh.h"
+#include "link/qdisc.h"
 #include "net/netns_internal.h"
 #include "tcp/tcp.h"
 #include "usock.h"
@@ -349,7 +350,7 @@ static int cmd_neigh(struct netns *ns, char **tok, int n, char *out, size_t outl
 	return neigh_add(ns, d, addr, mac, nud);
 }
 
-/* ---- qdisc: tc's words for netem on a veth end ---- */
+/* ---- qdisc: tc's words for netem on a device's egress (link/qdisc.h) ---- */
 
 struct unit {
 	const char *sfx;
@@ -508,7 +509,7 @@ static void qdisc_show_dev(struct netdev *d, bool name, char *out, size_t outlen
 	struct link_impair im;
 	struct link_impair_stats st;
 	char t[32], j[32];
-	if (link_veth_impair_get(d, &im, &st))
+	if (qdisc_get(d, &im, &st))
 		return;
 	out_append(out, outlen, pos, "qdisc netem 8001: %s%s%sroot refcnt 2 limit %u",
 		   name ? "dev " : "", name ? d->name : "", name ? " " : "", im.limit ? im.limit : 1000);
@@ -541,8 +542,9 @@ static void qdisc_show_dev(struct netdev *d, bool name, char *out, size_t outlen
 /*
  * qdisc add|change|replace dev DEV root [handle H] netem OPTIONS,
  * qdisc del dev DEV root, qdisc show [dev DEV].  Only netem, only at the
- * root of a veth end.  add on an impaired end is EEXIST, change or del on
- * a plain one ENOENT, as tc gets from the kernel.
+ * root of a device that has a qdisc (veth end, TAP; not lo).  add on an
+ * impaired device is EEXIST, change or del on a plain one ENOENT, as tc
+ * gets from the kernel.
  * Return: 0, -EINVAL, -ENODEV, -EOPNOTSUPP, -EEXIST, -ENOENT.
  */
 static int cmd_qdisc(struct netns *ns, char **tok, int n, char *out, size_t outlen)
@@ -583,13 +585,14 @@ static int cmd_qdisc(struct netns *ns, char **tok, int n, char *out, size_t outl
 	}
 	if (!d || !root)
 		return -EINVAL;
-	if (d->ops != &link_veth_ops)
-		return -EOPNOTSUPP;
-	bool have = link_veth_impair_get(d, NULL, NULL) == 0;
+	int got = qdisc_get(d, NULL, NULL);
+	if (got == -EOPNOTSUPP)
+		return got;
+	bool have = got == 0;
 	if (del) {
 		if (i < n && strcmp(tok[i], "netem") != 0)
 			return -EINVAL;
-		return have ? link_veth_impair(d, NULL) : -ENOENT;
+		return have ? qdisc_set(d, NULL) : -ENOENT;
 	}
 	if (i >= n)
 		return -EINVAL;
@@ -601,7 +604,7 @@ static int cmd_qdisc(struct netns *ns, char **tok, int n, char *out, size_t outl
 		return -ENOENT;
 	struct link_impair im;
 	int r = parse_netem(ns, tok, n, i + 1, &im);
-	return r ? r : link_veth_impair(d, &im);
+	return r ? r : qdisc_set(d, &im);
 }
 
 int usock_ip(struct usock_netns *uns, const char *cmd, char *out, size_t outlen)
@@ -808,6 +811,20 @@ int usock_sysctl(struct usock_netns *uns, const char *name, const char *val, cha
 		}
 	} else if (strncmp(key, "ipv4.neigh.", 11) == 0) {
 		r = neigh_sysctl(ns, key + 11, val, out, outlen);
+	} else if (strcmp(key, "ipv4.tcp_congestion_control") == 0) {
+		/* a string: the algorithms usock has (tcp_set_default_congestion_control) */
+		char *cc = ns->tcp->sys.congestion_control;
+		if (!val) {
+			snprintf(out, outlen, "%s", cc);
+			r = 0;
+		} else {
+			char v[16];
+			snprintf(v, sizeof(v), "%s", val);
+			v[strcspn(v, "\n ")] = 0;
+			r = strcmp(v, "cubic") && strcmp(v, "reno") ? -ENOENT : 0;
+			if (!r)
+				snprintf(cc, sizeof(ns->tcp->sys.congestion_control), "%s", v);
+		}
 	} else if (strncmp(key, "ipv4.tcp_", 9) == 0) {
 		r = tcp_sysctl(ns, key + 5, val, out, outlen);
 	} else {

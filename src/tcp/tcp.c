@@ -308,6 +308,9 @@ int tcp_disconnect(struct tcp_sock *tp, int flags)
 	tp->dsack_dups = 0;
 	tp->retrans_out = tp->sacked_out = 0;
 	tp->tlp_high_seq = 0;
+	tp->reord_seen = 0;
+	memset(&tp->rack, 0, sizeof(tp->rack));
+	tp->rack.reo_wnd_steps = 1;
 	tp->app_limited = ~0u;	/* a bubble in the pipe until the first ACK */
 	tp->syn_data_acked = false;
 	tp->rcv_ooopack = 0;
@@ -350,6 +353,7 @@ void tcp_init_sock(struct tcp_sock *tp)
 	tp->mss_cache = TCP_MSS_DEFAULT;
 	tp->reordering = sys->reordering > 0 ? (uint32_t)sys->reordering : 3;
 	tp->tsoffset = 0;
+	tp->rack.reo_wnd_steps = 1;
 	tp->autocorking = sys->autocorking != 0;
 	tp->hn.kind = TCP_HK_SOCK;
 	/* the namespace's default algorithm when the socket is made (tcp_assign_congestion_control) */

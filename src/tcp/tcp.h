@@ -39,6 +39,7 @@
  *   tcp_cubic.c  congestion control: CUBIC (RFC 9438) with HyStart, and Reno
  *   tcp_in.c     segment arrival: demux, state machine, data and out-of-order queues
  *   tcp_ack.c    ACK processing: RTT, RTO, SACK scoreboard, loss recovery (RFC 6675 + PRR)
+ *   tcp_recovery.c  loss detection: RACK-TLP (RFC 8985), the dupthresh walk, NewReno
  *   tcp_out.c    segment building and transmission, Nagle/cork, retransmission, probes
  *   tcp_timer.c  retransmit/probe, delayed ACK, keepalive and FIN_WAIT2 timers
  *   tcp_hash.c   tables, ports, ISNs, request socks, SYN cookies, TIME_WAIT, Fast Open cookies
@@ -155,7 +156,8 @@ enum { TCP_TIME_NONE, TCP_TIME_RETRANS, TCP_TIME_PROBE0, TCP_TIME_LOSS_PROBE, TC
 struct tcp_skb_cb {
 	uint32_t seq;		/* first sequence number */
 	uint32_t end_seq;	/* seq + SYN + FIN + payload length */
-	uint32_t ack_seq;	/* received segments: the ACK field */
+	uint32_t ack_seq;	/* received segments: the ACK field; sent ones: tp->delivered at
+				 * their last transmission (Linux's tx.delivered) */
 	uint16_t tcp_flags;	/* TCP_HDR_* to send / as received */
 	uint8_t sacked;		/* TCPCB_* scoreboard bits */
 	uint8_t eor;		/* MSG_EOR: do not append to this packet */
@@ -202,6 +204,7 @@ struct tcp_cubic {
 	uint32_t last_ack;		/* ms */
 	uint32_t curr_rtt;		/* us */
 	bool reno;			/* TCP_CONGESTION "reno" */
+	bool set_by_user;		/* chosen by setsockopt (TCP_CONG_NON_RESTRICTED's ca_setsockopt): children inherit it */
 };
 
 /* Client-side Fast Open request in progress (tcp_fastopen_request). */
@@ -268,6 +271,22 @@ struct tcp_sock {
 	uint8_t ca_state;		/* TCP_CA_Open ... TCP_CA_Loss */
 	bool is_cwnd_limited;
 	struct tcp_cubic ca;
+
+	/* ---- RACK-TLP and scoreboard hints (tcp_recovery.c, tcp_ack.c) ---- */
+	struct {
+		uint64_t mstamp;	/* tx time (us) of the most recently sent packet (s)acked */
+		uint32_t rtt_us;	/* RACK.rtt: the RTT that packet measured */
+		uint32_t end_seq;	/* its end_seq: orders packets sent at the same time */
+		uint32_t last_delivered;	/* delivered when reo_wnd was last widened */
+		uint8_t reo_wnd_steps;	/* reo_wnd in min_rtt/4 steps, 1..255 */
+		uint8_t reo_wnd_persist;	/* recoveries to keep a widened reo_wnd */
+		bool dsack_seen;	/* a D-SACK asks to widen reo_wnd */
+		bool advanced;		/* mstamp moved since the last loss walk */
+	} rack;
+	uint32_t reord_seen;		/* reordering events (tcpi_reord_seen) */
+	bool tlp_retrans;		/* the loss probe in flight resent old data */
+	uint32_t highest_sack_seq;	/* end of the highest SACKed packet (valid while sacked_out) */
+	uint32_t lost_cnt_hint;		/* SACKed packets before lost_skb_hint */
 
 	/* ---- RTT (us) ---- */
 	uint32_t srtt_us;		/* smoothed RTT << 3 */
@@ -652,6 +671,10 @@ uint32_t tcp_init_cwnd(const struct tcp_sock *tp);
 void tcp_rearm_rto(struct tcp_sock *tp);
 /* tcp_cwnd_restart - after idle (tcp_cwnd_restart, RFC 2861). */
 void tcp_cwnd_restart(struct tcp_sock *tp, uint32_t delta_us);
+
+/* ================= tcp_recovery.c ================= */
+/* tcp_rack_reo_timeout - the RACK reordering timer fired: mark and resend what expired (tcp_rack_reo_timeout). */
+void tcp_rack_reo_timeout(struct tcp_sock *tp);
 
 /* ================= tcp_out.c ================= */
 /*

@@ -3,38 +3,37 @@
  * tcp_ack.c - ACK processing: RTT and RTO, SACK scoreboard, loss recovery
  *
  * Theory of operation.  tcp_ack() is Linux's tcp_ack() and what it calls
- * (tcp_input.c, tcp_recovery.c) with sysctl tcp_recovery=0: losses are
- * found by the RFC 6675 scoreboard (tcp_mark_head_lost) for SACK peers
- * and by NewReno for the others.  Left out: RACK, F-RTO, ECN, and SACK
- * shifting of GSO skbs (every queued packet is one segment, pcount 1).
+ * in tcp_input.c; which packets are lost is tcp_recovery.c's (RACK-TLP by
+ * default, the RFC 6675 dupthresh walk with sysctl tcp_recovery=0,
+ * NewReno without SACK), fed from here with RACK's samples (the tx time
+ * of every newly (S)ACKed packet) and the rate sample's prior_delivered.
+ * Left out: F-RTO, ECN, and SACK shifting of GSO skbs (every queued
+ * packet is one segment, pcount 1).
  * Cwnd reductions use PRR (RFC 6937); spurious ones are undone with
  * timestamps and D-SACKs.  The RTO is kept in whole jiffies (USOCK_HZ).
- * It owns the scoreboard bits of tp->rtx_queue (SACKED_ACKED, LOST, and
- * clearing SACKED_RETRANS), sacked_out/lost_out, the RTT state, ca_state
- * changes on ACKs and RTOs, and freeing what the peer acknowledged.
+ * With tcp_recovery.c it owns the scoreboard bits of tp->rtx_queue
+ * (SACKED_ACKED, LOST, and clearing SACKED_RETRANS), sacked_out/lost_out,
+ * the RTT state, ca_state changes on ACKs and RTOs, and freeing what the
+ * peer acknowledged.
  *
  * Walking the queue.  The rtx queue is a singly linked list sorted by seq.
  * An ACK's SACK blocks are sorted and tagged in one forward pass, entered
  * at the best known packet at or below the first block (where the last
  * block ended, lost_skb_hint, or the head: the first hole starts at
- * snd_una).  Loss marking resumes at lost_skb_hint as tcp_mark_head_lost
- * does.  An ACK thus costs the packets its blocks cover plus the newly
- * marked ones, never a walk of the whole queue per block; but a block is
- * walked whole, as Linux's recv_sack_cache (skipping what the last ACK
- * already reported) needs fields tcp.h lacks.
- *
- * Scratch state.  tcp.h has no lost_cnt_hint or highest_sack, so they live
- * in the ack_seq word of rtx packets' control blocks (unused for segments
- * we send): the head's holds the highest SACKed seq (valid while
- * sacked_out != 0), lost_skb_hint's the count of SACKed packets before it
- * (0 when it is the head).  Whoever frees or merges lost_skb_hint clears
- * it, as tcp_clear_retrans_hints_partial does.
+ * snd_una).  An ACK thus costs the packets its blocks cover, never a walk
+ * of the whole queue per block; but a block is walked whole, as Linux's
+ * recv_sack_cache (skipping what the last ACK already reported) needs
+ * fields tcp.h lacks.  highest_sack_seq stands for Linux's highest_sack
+ * (valid while sacked_out != 0); lost_cnt_hint counts the SACKed packets
+ * before lost_skb_hint.  Whoever frees or merges lost_skb_hint clears it,
+ * as tcp_clear_retrans_hints_partial does.
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 
 #include "tcp/tcp.h"
+#include "tcp/tcp_ack_int.h"
 
 /* FLAG_* combinations and private bits of tcp_input.c */
 #define TCP_FLAG_DSACK_TLP 0x20000	/* D-SACK of a tail loss probe */
@@ -43,67 +42,10 @@
 #define TCP_FLAG_CA_ALERT (TCP_FLAG_DATA_SACKED | TCP_FLAG_ECE | TCP_FLAG_DSACKING_ACK)
 #define TCP_FLAG_FORWARD_PROGRESS (TCP_FLAG_ACKED | TCP_FLAG_DATA_SACKED)
 
-#define TCPCB_RETRANS (TCPCB_SACKED_RETRANS | TCPCB_EVER_RETRANS)
-
 enum { REXMIT_NONE, REXMIT_LOST };
 
 #define TCP_MAX_REORDERING 300		/* sysctl_tcp_max_reordering */
-#define TCP_TIMEOUT_MIN_US 2000u	/* TCP_TIMEOUT_MIN_US */
 #define TCP_PAWS_WRAP_S (INT_MAX / 1000000)
-#define TCP_JIFFY_US (1000000u / USOCK_HZ)
-
-/* Per-ACK state: Linux's tcp_sacktag_state plus the bits of rate_sample used. */
-struct tcp_ack_state {
-	uint64_t first_sackt, last_sackt;	/* tx times of newly SACKed originals */
-	uint32_t reord;			/* lowest newly SACKed never-retransmitted seq */
-	uint32_t sack_delivered;
-	int flag;
-	uint32_t prior_delivered;
-	int32_t rtt_us;			/* RTT of the last (S)ACKed packet, -1: none */
-	uint32_t newly_lost;		/* tp->lost delta of Linux */
-};
-
-/* ---- scratch (see the top of the file) and small helpers ---- */
-
-static inline struct tcp_skb_cb *cb(const struct pkt *pk) { return TCP_SKB_CB(pk); }
-
-static uint32_t tcp_lost_cnt_hint(const struct tcp_sock *tp)
-{
-	const struct pkt *h = tp->lost_skb_hint;
-
-	return (!h || h == tp->rtx_queue.head) ? 0 : cb(h)->ack_seq;
-}
-
-static void tcp_set_lost_cnt_hint(struct tcp_sock *tp, uint32_t cnt)
-{
-	struct pkt *h = tp->lost_skb_hint;
-
-	if (h && h != tp->rtx_queue.head)
-		cb(h)->ack_seq = cnt;
-}
-
-/* tcp_highest_sack_seq: end of the highest SACKed packet (snd_nxt for Reno, as Linux's NULL hint). */
-static uint32_t tcp_highest_sack_seq(const struct tcp_sock *tp)
-{
-	if (!tp->sacked_out || !tp->rtx_queue.head)
-		return tp->snd_una;
-	if (!tp->sack_ok)
-		return tp->snd_nxt;
-	return cb(tp->rtx_queue.head)->ack_seq;
-}
-
-static void tcp_set_highest_sack(struct tcp_sock *tp, uint32_t seq)
-{
-	if (tp->rtx_queue.head)
-		cb(tp->rtx_queue.head)->ack_seq = seq;
-}
-
-static inline bool tcp_is_sack(const struct tcp_sock *tp) { return tp->sack_ok; }
-static inline bool tcp_is_reno(const struct tcp_sock *tp) { return !tp->sack_ok; }
-static inline uint32_t tcp_left_out(const struct tcp_sock *tp) { return tp->sacked_out + tp->lost_out; }
-
-static inline bool tcp_in_cwnd_reduction(const struct tcp_sock *tp)
-{ return tp->ca_state == TCP_CA_CWR || tp->ca_state == TCP_CA_Recovery; }
 
 /* tcp_current_ssthresh: the ssthresh to restore, counting a cwnd not yet reduced. */
 static uint32_t tcp_current_ssthresh(const struct tcp_sock *tp)
@@ -119,18 +61,6 @@ static void tcp_set_ca_state(struct tcp_sock *tp, uint8_t state)
 {
 	tcp_ca_set_state(tp, state);
 	tp->ca_state = state;
-}
-
-/* tcp_stamp_us_delta: never negative, as Linux's (and within an int32 RTT) */
-static inline int64_t tcp_stamp_us_delta(uint64_t t1, uint64_t t0)
-{
-	return t1 <= t0 ? 0 : t1 - t0 > INT32_MAX ? INT32_MAX : (int64_t)(t1 - t0);
-}
-
-/* usecs_to_jiffies then back: the kernel keeps timeouts in whole jiffies, rounded up. */
-static inline uint64_t tcp_jiffy_round_us(uint64_t us)
-{
-	return (us + TCP_JIFFY_US - 1) / TCP_JIFFY_US * TCP_JIFFY_US;
 }
 
 static inline uint32_t tcp_rto_min_us(const struct tcp_sock *tp)
@@ -324,12 +254,16 @@ static void tcp_init_cwnd_reduction(struct tcp_sock *tp)
 	tp->snd_ssthresh = tcp_ca_ssthresh(tp);
 }
 
-/*
+/**
  * tcp_cwnd_reduction - PRR (RFC 6937): above ssthresh send in proportion to
  * what was delivered, below it conservation plus PRR-SSRB; the first call
- * always allows one packet, the fast retransmit.
+ * always allows one packet, the fast retransmit (tcp_cwnd_reduction)
+ * @tp: the connection, in CWR or Recovery
+ * @newly_acked_sacked: packets this event delivered
+ * @newly_lost: packets it marked lost
+ * @flag: TCP_FLAG_* of the ACK (0 from the REO timer)
  */
-static void tcp_cwnd_reduction(struct tcp_sock *tp, int newly_acked_sacked, int newly_lost, int flag)
+void tcp_cwnd_reduction(struct tcp_sock *tp, int newly_acked_sacked, int newly_lost, int flag)
 {
 	int64_t delta = (int64_t)tp->snd_ssthresh - tcp_packets_in_flight(tp);
 	int64_t sndcnt = 0;
@@ -387,92 +321,6 @@ static void tcp_try_to_open(struct tcp_sock *tp, int flag)
 		tcp_try_keep_open(tp);
 }
 
-/* ================= the scoreboard ================= */
-
-/* tcp_mark_skb_lost: never a SACKed one; a lost one's retransmission is lost too. */
-static void tcp_mark_skb_lost(struct tcp_sock *tp, struct pkt *pk, struct tcp_ack_state *st)
-{
-	uint8_t sacked = cb(pk)->sacked;
-
-	if (sacked & TCPCB_SACKED_ACKED)
-		return;
-	if (!(sacked & TCPCB_LOST)) {
-		tp->lost_out++;
-		cb(pk)->sacked |= TCPCB_LOST;
-	} else if (sacked & TCPCB_SACKED_RETRANS) {
-		cb(pk)->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
-		tp->retrans_out--;
-	} else {
-		return;
-	}
-	if (st)
-		st->newly_lost++;
-}
-
-/*
- * tcp_mark_head_lost - RFC 6675 IsLost from the head: a packet is lost
- * once more than `packets` SACKed packets lie at or below it, i.e. at least
- * `reordering` lie above it (tcp_mark_head_lost); mark_head: only the head.
- * The walk resumes at lost_skb_hint with the count it had there.
- */
-static void tcp_mark_head_lost(struct tcp_sock *tp, int packets, bool mark_head,
-			       struct tcp_ack_state *st)
-{
-	const uint32_t loss_high = tp->snd_nxt;
-	struct pkt *pk = tp->lost_skb_hint;
-	int cnt;
-
-	if (pk) {
-		if (mark_head && tcp_after(cb(pk)->seq, tp->snd_una))
-			return;
-		cnt = (int)tcp_lost_cnt_hint(tp);
-	} else {
-		pk = tp->rtx_queue.head;
-		cnt = 0;
-	}
-	for (; pk; pk = pk->next) {
-		tp->lost_skb_hint = pk;
-		tcp_set_lost_cnt_hint(tp, (uint32_t)cnt);
-		if (tcp_after(cb(pk)->end_seq, loss_high))
-			break;
-		if (cb(pk)->sacked & TCPCB_SACKED_ACKED)
-			cnt++;
-		if (cnt > packets)
-			break;
-		if (!(cb(pk)->sacked & TCPCB_LOST))
-			tcp_mark_skb_lost(tp, pk, st);
-		if (mark_head)
-			break;
-	}
-}
-
-/* tcp_update_scoreboard: newly detected losses of a SACK connection. */
-static void tcp_update_scoreboard(struct tcp_sock *tp, bool fast_rexmit, struct tcp_ack_state *st)
-{
-	int sacked_upto;
-
-	if (!tcp_is_sack(tp))
-		return;
-	sacked_upto = (int)tp->sacked_out - (int)tp->reordering;
-	if (sacked_upto >= 0)
-		tcp_mark_head_lost(tp, sacked_upto, false, st);
-	else if (fast_rexmit)
-		tcp_mark_head_lost(tp, 1, true, st);
-}
-
-/* tcp_newreno_mark_lost: RFC 6582 - dupthresh dupacks, or a partial ACK in Recovery, lose the head. */
-static void tcp_newreno_mark_lost(struct tcp_sock *tp, bool snd_una_advanced, struct tcp_ack_state *st)
-{
-	struct pkt *head = tp->rtx_queue.head;
-
-	if ((tp->ca_state < TCP_CA_Recovery && tp->sacked_out >= tp->reordering) ||
-	    (tp->ca_state == TCP_CA_Recovery && snd_una_advanced)) {
-		if (!head || (cb(head)->sacked & TCPCB_LOST))
-			return;
-		tcp_mark_skb_lost(tp, head, st);
-	}
-}
-
 /* ---- Reno: SACK emulated by counting duplicate ACKs in sacked_out ---- */
 
 static bool tcp_limit_reno_sacked(struct tcp_sock *tp)
@@ -497,6 +345,7 @@ static void tcp_check_reno_reordering(struct tcp_sock *tp, int addend)
 		return;
 	r = tp->packets_out + (uint32_t)addend;
 	tp->reordering = r < TCP_MAX_REORDERING ? r : TCP_MAX_REORDERING;
+	tp->reord_seen++;
 }
 
 static void tcp_add_reno_sack(struct tcp_sock *tp, int num_dupack)
@@ -546,6 +395,10 @@ static uint32_t tcp_dsack_seen(struct tcp_sock *tp, uint32_t start, uint32_t end
 	tp->dsack_dups += dup;
 	if (tp->dsack_dups > tp->total_retrans)
 		return 0;
+	/* a spurious retransmission after reordering: maybe RACK's window
+	 * was too short; a TLP's D-SACK says nothing about it (timer-driven) */
+	if (tp->reord_seen && !(st->flag & TCP_FLAG_DSACK_TLP))
+		tp->rack.dsack_seen = true;
 	st->flag |= TCP_FLAG_DSACKING_ACK;
 	st->sack_delivered += dup;
 	return dup;
@@ -608,6 +461,7 @@ static void tcp_check_sack_reordering(struct tcp_sock *tp, uint32_t low_seq)
 		r = (metric + mss - 1) / mss;
 		tp->reordering = r < TCP_MAX_REORDERING ? r : TCP_MAX_REORDERING;
 	}
+	tp->reord_seen++;
 }
 
 /*
@@ -628,6 +482,7 @@ static uint8_t tcp_sacktag_one(struct tcp_sock *tp, struct tcp_ack_state *st, ui
 	if (!tcp_after(end, tp->snd_una))
 		return sacked;
 	if (!(sacked & TCPCB_SACKED_ACKED)) {
+		tcp_rack_advance(tp, sacked, end, xmit_us);
 		if (sacked & TCPCB_SACKED_RETRANS) {
 			/* R without L: the retransmission may still be in flight, keep R */
 			if (sacked & TCPCB_LOST) {
@@ -673,6 +528,24 @@ static inline bool tcp_pkt_in_sack(const struct pkt *pk, uint32_t start, uint32_
 	return !tcp_after(start, cb(pk)->seq) && !tcp_before(end, cb(pk)->end_seq);
 }
 
+/*
+ * tcp_rate_skb_delivered: note the most recently sent packet this ACK
+ * delivers (tcp_rate_skb_delivered); of the rate sample only its
+ * tx.delivered is kept, which tcp_rack_update_reo_wnd needs.  Called for
+ * packets not delivered (SACKed) before.
+ */
+static void tcp_rate_skb_delivered(const struct pkt *pk, struct tcp_ack_state *st)
+{
+	const struct tcp_skb_cb *c = cb(pk);
+
+	if (!st->rate_prior_delivered ||
+	    tcp_skb_sent_after(c->tx_us, st->rate_tx_us, c->end_seq, st->rate_end_seq)) {
+		st->rate_prior_delivered = c->ack_seq;
+		st->rate_tx_us = c->tx_us;
+		st->rate_end_seq = c->end_seq;
+	}
+}
+
 /* tcp_sacktag_walk: tag from pk on what [start, end) (and next_dup) covers. Return: where it stopped. */
 static struct pkt *tcp_sacktag_walk(struct tcp_sock *tp, struct pkt *pk,
 				    const struct tcp_sack_block *next_dup, struct tcp_ack_state *st,
@@ -693,6 +566,8 @@ static struct pkt *tcp_sacktag_walk(struct tcp_sock *tp, struct pkt *pk,
 			in_sack = tcp_pkt_in_sack(pk, start, end);
 		if (!in_sack)
 			continue;
+		if (!(c->sacked & TCPCB_SACKED_ACKED))
+			tcp_rate_skb_delivered(pk, st);
 		c->sacked = tcp_sacktag_one(tp, st, c->sacked, c->seq, c->end_seq, dup_sack, c->tx_us);
 		if ((c->sacked & TCPCB_SACKED_ACKED) && !tcp_before(c->seq, tcp_highest_sack_seq(tp)))
 			tcp_set_highest_sack(tp, c->end_seq);
@@ -791,8 +666,8 @@ static void tcp_init_undo(struct tcp_sock *tp)
 {
 	tp->undo_marker = tp->snd_una;
 	tp->undo_retrans = (int)tp->retrans_out;
-	/* a tail loss probe still in flight may be D-SACKed too (tlp_retrans assumed) */
-	if (tp->tlp_high_seq)
+	/* a tail loss probe of old data still in flight may be D-SACKed too */
+	if (tp->tlp_high_seq && tp->tlp_retrans)
 		tp->undo_retrans++;
 	if (!tp->undo_retrans)
 		tp->undo_retrans = -1;
@@ -845,6 +720,8 @@ static bool tcp_try_undo_recovery(struct tcp_sock *tp)
 {
 	if (tcp_may_undo(tp))
 		tcp_undo_cwnd_reduction(tp, false);
+	else if (tp->rack.reo_wnd_persist)
+		tp->rack.reo_wnd_persist--;	/* one more genuine recovery */
 	if (tcp_is_non_sack_preventing_reopen(tp))
 		return true;
 	tcp_set_ca_state(tp, TCP_CA_Open);
@@ -855,6 +732,8 @@ static bool tcp_try_undo_recovery(struct tcp_sock *tp)
 static bool tcp_try_undo_dsack(struct tcp_sock *tp)
 {
 	if (tp->undo_marker && !tp->undo_retrans) {
+		if (tp->rack.reo_wnd_persist < TCP_RACK_RECOVERY_THRESH)
+			tp->rack.reo_wnd_persist++;
 		tcp_undo_cwnd_reduction(tp, false);
 		return true;
 	}
@@ -911,26 +790,15 @@ void tcp_clear_retrans(struct tcp_sock *tp)
 
 /**
  * tcp_enter_loss - the RTO fired: everything but SACKed packets is lost (all
- * if the head is SACKed: reneging), ssthresh cut once per window, cwnd =
- * in flight + 1, Loss until snd_nxt.  The caller resends the head; no F-RTO.
+ * if the head is SACKed: reneging; with RACK not those sent within its
+ * RTT: tcp_timeout_mark_lost), ssthresh cut once per window, cwnd = in
+ * flight + 1, Loss until snd_nxt.  The caller resends the head; no F-RTO.
  */
 void tcp_enter_loss(struct tcp_sock *tp)
 {
-	bool reneg;
-	struct pkt *head = tp->rtx_queue.head;
 	uint32_t sys_reordering = (uint32_t)tcp_sys(&tp->sk)->reordering;
 
-	reneg = head && (cb(head)->sacked & TCPCB_SACKED_ACKED);
-	if (reneg)
-		tp->sacked_out = 0;
-	else if (tcp_is_reno(tp))
-		tp->sacked_out = 0;
-	for (struct pkt *pk = head; pk; pk = pk->next) {
-		if (reneg)
-			cb(pk)->sacked &= (uint8_t)~TCPCB_SACKED_ACKED;
-		tcp_mark_skb_lost(tp, pk, NULL);
-	}
-	tp->lost_skb_hint = NULL;
+	tcp_timeout_mark_lost(tp);
 
 	if (tp->ca_state <= TCP_CA_Disorder || !tcp_after(tp->high_seq, tp->snd_una) ||
 	    (tp->ca_state == TCP_CA_Loss && !tp->retransmits)) {
@@ -953,14 +821,20 @@ void tcp_enter_loss(struct tcp_sock *tp)
 	tp->tlp_high_seq = 0;
 }
 
-/* tcp_time_to_recover: lost packets, or more SACKed/dup-acked packets than dupthresh. */
+/* tcp_time_to_recover: lost packets, or (without RACK) more SACKed/dup-acked packets than dupthresh. */
 static bool tcp_time_to_recover(const struct tcp_sock *tp)
 {
-	return tp->lost_out || tp->sacked_out + 1 > tp->reordering;
+	if (tp->lost_out)
+		return true;
+	return !tcp_is_rack(tp) && tp->sacked_out + 1 > tp->reordering;
 }
 
-/* tcp_enter_recovery: undo markers, PRR start, Recovery. */
-static void tcp_enter_recovery(struct tcp_sock *tp, bool ece_ack)
+/**
+ * tcp_enter_recovery - undo markers, PRR start, Recovery (tcp_enter_recovery)
+ * @tp: the connection
+ * @ece_ack: an ECE asked for the reduction (no undo then)
+ */
+void tcp_enter_recovery(struct tcp_sock *tp, bool ece_ack)
 {
 	/* the clock for undo and ETIMEDOUT starts with our fast retransmit */
 	if (!tcp_any_retrans_done(tp))
@@ -993,15 +867,6 @@ static void tcp_process_loss(struct tcp_sock *tp, int flag, int num_dupack, int 
 			tp->sacked_out = 0;
 	}
 	*rexmit = REXMIT_LOST;
-}
-
-/* tcp_identify_packet_loss: without RACK only NewReno marks here. */
-static void tcp_identify_packet_loss(struct tcp_sock *tp, int *flag, struct tcp_ack_state *st)
-{
-	if (!tp->rtx_queue.head)
-		return;
-	if (tcp_is_reno(tp))
-		tcp_newreno_mark_lost(tp, *flag & TCP_FLAG_SND_UNA_ADVANCED, st);
 }
 
 /* The receiver dropped data it had SACKed: give it a little time before the RTO. */
@@ -1100,7 +965,7 @@ static void tcp_fastretrans_alert(struct tcp_sock *tp, uint32_t prior_snd_una, i
 		tcp_enter_recovery(tp, ece_ack);
 		fast_rexmit = true;
 	}
-	if (do_lost)
+	if (!tcp_is_rack(tp) && do_lost)
 		tcp_update_scoreboard(tp, fast_rexmit, st);
 	*rexmit = REXMIT_LOST;
 }
@@ -1226,7 +1091,7 @@ static int tcp_clean_rtx_queue(struct tcp_sock *tp, uint32_t prior_fack, uint32_
 {
 	uint64_t first_ackt = 0, last_ackt = 0;
 	uint32_t prior_sacked = tp->sacked_out, reord = tp->snd_nxt, pkts_acked = 0;
-	uint32_t hs = tcp_highest_sack_seq(tp), cnt_hint = tcp_lost_cnt_hint(tp);
+	uint32_t cnt_hint = tcp_lost_cnt_hint(tp);
 	int64_t seq_rtt = -1, sack_rtt = -1, ca_rtt = -1;
 	bool rtt_update;
 	struct pkt *pk;
@@ -1254,10 +1119,19 @@ static int tcp_clean_rtx_queue(struct tcp_sock *tp, uint32_t prior_fack, uint32_
 			if (!tcp_after(c->end_seq, tp->high_seq))
 				flag |= TCP_FLAG_ORIG_SACK_ACKED;
 		}
-		if (sacked & TCPCB_SACKED_ACKED)
+		if (sacked & TCPCB_SACKED_ACKED) {
 			tp->sacked_out--;
-		else if (tcp_is_sack(tp))
-			tp->delivered++;
+		} else {
+			tcp_rate_skb_delivered(pk, st);
+			if (tcp_is_sack(tp)) {
+				tp->delivered++;
+				/* a retransmission the echo shows needless: the
+				 * original's delivery, no sample of the present */
+				if (!((sacked & TCPCB_RETRANS) &&
+				      tcp_tsopt_ecr_before(tp, tcp_ts_of_us(c->tx_us))))
+					tcp_rack_advance(tp, sacked, c->end_seq, c->tx_us);
+			}
+		}
 		if (sacked & TCPCB_LOST)
 			tp->lost_out--;
 		tp->packets_out--;
@@ -1273,9 +1147,6 @@ static int tcp_clean_rtx_queue(struct tcp_sock *tp, uint32_t prior_fack, uint32_
 		pkt_queue_pop(&tp->rtx_queue);
 		tcp_wmem_free_pkt(tp, pk);
 	}
-	/* the scratch words move with the head (see the top of the file) */
-	tcp_set_highest_sack(tp, hs);
-
 	if (tcp_between(tp->snd_up, prior_snd_una, tp->snd_una))
 		tp->snd_up = tp->snd_una;
 	if (pk && (cb(pk)->sacked & TCPCB_SACKED_ACKED))
@@ -1382,12 +1253,18 @@ static void tcp_replace_ts_recent(struct tcp_sock *tp, uint32_t seq)
 	}
 }
 
-/* tcp_process_tlp_ack: end a TLP episode (no tlp_retrans in tcp.h: the probe was a resend). */
+/*
+ * tcp_process_tlp_ack: an ACK during a TLP episode (RFC 8985 7.4,
+ * tcp_process_tlp_ack) ends it once it covers tlp_high_seq.  A probe of
+ * new data needs no verdict; a resent one is judged lost or not.
+ */
 static void tcp_process_tlp_ack(struct tcp_sock *tp, uint32_t ack, int flag)
 {
 	if (tcp_before(ack, tp->tlp_high_seq))
 		return;
-	if (flag & TCP_FLAG_DSACK_TLP) {
+	if (!tp->tlp_retrans) {
+		tp->tlp_high_seq = 0;
+	} else if (flag & TCP_FLAG_DSACK_TLP) {
 		/* both the original and the probe arrived: nothing was lost */
 		tp->tlp_high_seq = 0;
 	} else if (tcp_after(ack, tp->tlp_high_seq)) {
@@ -1526,6 +1403,7 @@ int tcp_ack(struct tcp_sock *tp, const struct pkt *pk, const struct tcp_repr *th
 	}
 
 	flag |= tcp_clean_rtx_queue(tp, prior_fack, prior_snd_una, &st);
+	tcp_rack_update_reo_wnd(tp, &st);
 	if (tp->tlp_high_seq)
 		tcp_process_tlp_ack(tp, ack, flag);
 	/* tcp_ack_is_dubious */

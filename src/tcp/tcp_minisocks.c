@@ -371,7 +371,12 @@ static struct tcp_sock *create_child(struct tcp_sock *lp, struct tcp_request_soc
 	c->fastopen_connect = lp->fastopen_connect;
 	c->fastopen_no_cookie = lp->fastopen_no_cookie;
 	c->rto_min_us = lp->rto_min_us;
-	c->ca.reno = lp->ca.reno;
+	/* tcp_ca_openreq_child: a listener's own choice passes on, else the
+	 * namespace's default now (tcp_init_sock already read it) */
+	if (lp->ca.set_by_user) {
+		c->ca.reno = lp->ca.reno;
+		c->ca.set_by_user = true;
+	}
 
 	/* inet_csk_clone_lock and tcp_v4_syn_recv_sock's addresses */
 	csk->state = TCP_SYN_RECV;
@@ -605,6 +610,7 @@ static struct tcp_sock *try_fastopen(struct tcp_sock *lp, struct tcp_request_soc
 		goto no_child;
 	lp->fastopen_qlen++;
 	c->fastopen_rsk = req;
+	c->syn_fastopen_ch = true;	/* tcp_fastopen_create_child: TCPI_OPT_TFO_CHILD */
 	req->tfo = true;
 	req->tfo_child = c;
 	c->snd_wnd = th->window;	/* a SYN's window is never scaled */

@@ -150,7 +150,7 @@ static uint32_t ms_since(uint64_t now_us, uint64_t then_us)
 
 /*
  * tcp_info_fill - the kernel's tcp_get_info.  Counters usock does not
- * keep (delivery rate, chrono busy/limited times, rcv_rtt, reord_seen,
+ * keep (delivery rate, chrono busy/limited times, rcv_rtt,
  * rehash, RTO totals, ECN) read 0; the pacing rate is computed from the
  * current cwnd and srtt rather than stored after each ACK.
  */
@@ -229,6 +229,7 @@ static void tcp_info_fill(struct tcp_sock *tp, struct tcp_info_linux *ti)
 	ti->bytes_sent = tp->bytes_sent;
 	ti->bytes_retrans = tp->bytes_retrans;
 	ti->dsack_dups = tp->dsack_dups;
+	ti->reord_seen = tp->reord_seen;
 	ti->rcv_ooopack = tp->rcv_ooopack;
 	ti->snd_wnd = tp->snd_wnd;
 	ti->rcv_wnd = tp->rcv_wnd;
@@ -487,11 +488,17 @@ static int tcp_set_string_opt(struct tcp_sock *tp, int name, const void *val, so
 	char buf[TCP_CA_NAME_MAX];
 
 	switch (name) {
-	case TCP_CONGESTION:
+	case TCP_CONGESTION: {
+		int r;
+
 		if (len < 1)
 			return -EINVAL;
 		get_name(buf, sizeof(buf), val, len);
-		return tcp_ca_set(tp, buf);
+		r = tcp_ca_set(tp, buf);
+		if (!r)
+			tp->ca.set_by_user = true;	/* icsk_ca_setsockopt */
+		return r;
+	}
 	case TCP_ULP:
 		/* no upper layer protocols (kTLS ...) are built in */
 		if (len < 1)

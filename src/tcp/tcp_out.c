@@ -612,6 +612,8 @@ struct pkt *tcp_build(struct tcp_sock *tp, struct pkt *pk, bool clone_it, int *e
 		tcb->tx_us = tp->tcp_mstamp;
 		if (!tcb->first_tx_us)
 			tcb->first_tx_us = tp->tcp_mstamp;
+		/* tcp_rate_skb_sent's tx.delivered, for RACK's reo_wnd rounds */
+		tcb->ack_seq = tp->delivered;
 		out = tcp_xmit_clone(sk->ns, pk);
 		if (!out) {
 			err = -ENOBUFS;
@@ -795,7 +797,7 @@ int tcp_fragment(struct tcp_sock *tp, struct pkt_queue *q, struct pkt *pk, uint3
 	buff->meta.truesize = overhead + nlen;
 	tcp_wmem_charge(tp, buff);
 
-	ncb = TCP_SKB_CB(buff);		/* a copy of pk's: tx times, ack_seq scratch */
+	ncb = TCP_SKB_CB(buff);		/* a copy of pk's: tx times, tx.delivered */
 	ncb->seq = cb->seq + len;
 	ncb->end_seq = cb->end_seq;
 	cb->end_seq = ncb->seq;
@@ -1323,7 +1325,13 @@ void tcp_xmit_retransmit_queue(struct tcp_sock *tp)
 		tcp_reset_xmit_timer(tp, TCP_TIME_RETRANS, tp->rto_us, TCP_RTO_MAX_US);
 }
 
-/* tcp_send_loss_probe - TLP fired: new data if the window allows, else the tail again; RTO re-armed. */
+/*
+ * tcp_send_loss_probe - TLP fired (RFC 8985 7.3, tcp_send_loss_probe): new
+ * data if the window allows, else the last MSS of the tail again (its own
+ * packet: split off if the tail grew longer); one probe per episode
+ * (tlp_high_seq), tlp_retrans says whether old data went.  The RTO is
+ * re-armed from now.
+ */
 void tcp_send_loss_probe(struct tcp_sock *tp)
 {
 	unsigned mss = tcp_current_mss(tp);
@@ -1331,6 +1339,7 @@ void tcp_send_loss_probe(struct tcp_sock *tp)
 
 	if (tp->tlp_high_seq)
 		goto rearm;
+	tp->tlp_retrans = false;
 	pk = tcp_send_head(tp);
 	if (pk && tcp_snd_wnd_test(tp, pk, mss)) {
 		uint32_t pcount = tp->packets_out;
@@ -1345,8 +1354,14 @@ void tcp_send_loss_probe(struct tcp_sock *tp)
 		tp->pending = TCP_TIME_NONE;
 		return;
 	}
+	if (pk->tot_len > mss) {
+		if (tcp_fragment(tp, &tp->rtx_queue, pk, (pk->tot_len - 1) / mss * mss, mss))
+			goto rearm;
+		pk = pk->next;
+	}
 	if (tcp_retrans_build(tp, pk, 1, &out))
 		goto rearm;
+	tp->tlp_retrans = true;
 probe_sent:
 	tp->tlp_high_seq = tp->snd_nxt;
 	/* so that tcp_rearm_rto counts from now */

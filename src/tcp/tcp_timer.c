@@ -609,19 +609,6 @@ abort:
 	tcp_send_probe0(tp);
 }
 
-/*
- * tcp_reo_timeout - the RACK reordering window ran out.  tcp.h has no
- * RACK loss detection to call, so we send what the scoreboard already
- * marks lost and fall back to the RTO (tcp_rack_reo_timeout's tail).
- */
-static void tcp_reo_timeout(struct tcp_sock *tp)
-{
-	if (tp->lost_out)
-		tcp_xmit_retransmit_queue(tp);
-	if (tp->pending != TCP_TIME_RETRANS)
-		tcp_rearm_rto(tp);
-}
-
 /* tcp_write_timer - rtx_timer fired (tcp_write_timer_handler). */
 static void tcp_write_timer(struct timer *t, void *arg)
 {
@@ -642,7 +629,8 @@ static void tcp_write_timer(struct timer *t, void *arg)
 	deadline = tp->timeout_ns;
 	switch (tp->pending) {
 	case TCP_TIME_REO:
-		tcp_reo_timeout(tp);
+		/* RACK's reordering window ran out (tcp_recovery.c) */
+		tcp_rack_reo_timeout(tp);
 		break;
 	case TCP_TIME_LOSS_PROBE:
 		tcp_send_loss_probe(tp);

@@ -20,8 +20,9 @@
 
 #include "sockapi.h"
 #include "conf_util.h"
+#include "conf_tcp.h"
 
-#define PORT 5000
+#define PORT CONF_TCP_PORT
 
 /* A listener on 127.0.0.1:PORT with backlog 0 and a TCP_FASTOPEN queue (qlen 5). */
 static int tfo_listener(const struct sockapi *api, struct sockaddr_in *a)
@@ -40,32 +41,6 @@ static void set_tfo(const struct sockapi *api, const char *val)
 {
 	cr_assert(conf_sysctl(api, "", "net.ipv4.tcp_fastopen", val) == 0, "%s: sysctl: %s",
 		  api->name, strerror(errno));
-}
-
-static short revents(const struct sockapi *api, int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
-
-	OK(api->poll(&p, 1, ms));
-	return p.revents;
-}
-
-/* Receive exactly the string want on the stream fd within 1 s. */
-static void expect_bytes(const struct sockapi *api, int fd, const char *want)
-{
-	char buf[64];
-	size_t n = strlen(want), got = 0;
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	ssize_t r;
-
-	while (got < n) {
-		OK(api->poll(&p, 1, 1000));
-		r = OK(api->recv(fd, buf + got, sizeof(buf) - got, MSG_DONTWAIT));
-		cr_assert(r > 0, "%s: EOF after %zu bytes", api->name, got);
-		got += (size_t)r;
-	}
-	cr_assert(got == n && memcmp(buf, want, n) == 0, "%s: got \"%.*s\", want \"%s\"",
-		  api->name, (int)got, buf, want);
 }
 
 /* Accept the connection that fills the queue and close it: a retransmitted SYN then gets in. */
@@ -100,7 +75,8 @@ CONFORMANCE(tcp_tfo, ealready_while_connecting, .timeout = 20)
 	OK(api->connect(f, SA(&a), sizeof(a)));
 	c = OK(api->socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
 	FAILS(api->sendto(c, "hello", 5, MSG_FASTOPEN, SA(&a), sizeof(a)), EINPROGRESS);
-	cr_assert_eq(revents(api, c, 50), 0, "%s: connected through a full queue", api->name);
+	cr_assert_eq(conf_tcp_poll(api, c, POLLOUT, 50), 0, "%s: connected through a full queue",
+		     api->name);
 	FAILS(api->sendto(c, "again", 5, MSG_FASTOPEN, SA(&a), sizeof(a)), EALREADY);
 	FAILS(api->sendto(c, "again", 5, MSG_FASTOPEN, SA(&other), sizeof(other)), EALREADY);
 	FAILS(api->sendto(c, "again", 5, MSG_FASTOPEN, NULL, 0), EALREADY);
@@ -109,7 +85,7 @@ CONFORMANCE(tcp_tfo, ealready_while_connecting, .timeout = 20)
 	FAILS(api->sendto(c, "x", 1, 0, SA(&a), sizeof(a)), EAGAIN);
 
 	empty_queue(api, l, f);
-	cr_assert(revents(api, c, 3000) & POLLOUT, "%s: never connected", api->name);
+	cr_assert(conf_tcp_poll(api, c, POLLOUT, 3000) & POLLOUT, "%s: never connected", api->name);
 	OK(api->getsockopt(c, SOL_SOCKET, SO_ERROR, &e, &el));
 	cr_assert_eq(e, 0);
 	CONF_RET(api->sendto(c, "again", 5, MSG_FASTOPEN, SA(&a), sizeof(a)), 5);
@@ -117,7 +93,7 @@ CONFORMANCE(tcp_tfo, ealready_while_connecting, .timeout = 20)
 	FAILS(api->sendto(c, "again", 5, MSG_FASTOPEN | MSG_NOSIGNAL, NULL, 0), EISCONN);
 	CONF_RET(api->send(c, "y", 1, 0), 1);
 	s = OK(api->accept4(l, NULL, NULL, 0));
-	expect_bytes(api, s, "againy");
+	conf_tcp_expect_str(api, s, "againy");
 	api->close(s);
 	api->close(c);
 	api->close(l);
@@ -143,19 +119,20 @@ CONFORMANCE(tcp_tfo, ealready_after_data_in_syn, .timeout = 20)
 	CONF_RET(api->sendto(f, "one", 3, MSG_FASTOPEN, SA(&a), sizeof(a)), 3);
 	c = OK(api->socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
 	CONF_RET(api->sendto(c, "hello", 5, MSG_FASTOPEN, SA(&a), sizeof(a)), 5);
-	cr_assert_eq(revents(api, c, 50), 0, "%s: connected through a full queue", api->name);
+	cr_assert_eq(conf_tcp_poll(api, c, POLLOUT, 50), 0, "%s: connected through a full queue",
+		     api->name);
 	FAILS(api->sendto(c, "again", 5, MSG_FASTOPEN, SA(&a), sizeof(a)), EALREADY);
 	FAILS(api->connect(c, SA(&a), sizeof(a)), EALREADY);
 
 	s = OK(api->accept4(l, NULL, NULL, 0));
-	expect_bytes(api, s, "one");
+	conf_tcp_expect_str(api, s, "one");
 	api->close(s);
 	api->close(f);
-	cr_assert(revents(api, c, 3000) & POLLOUT, "%s: never connected", api->name);
+	cr_assert(conf_tcp_poll(api, c, POLLOUT, 3000) & POLLOUT, "%s: never connected", api->name);
 	s = OK(api->accept4(l, NULL, NULL, 0));
-	expect_bytes(api, s, "hello");
+	conf_tcp_expect_str(api, s, "hello");
 	CONF_RET(api->send(c, "!", 1, 0), 1);
-	expect_bytes(api, s, "!");
+	conf_tcp_expect_str(api, s, "!");
 	api->close(s);
 	api->close(c);
 	api->close(l);
@@ -194,7 +171,7 @@ CONFORMANCE(tcp_tfo, errors, .timeout = 20)
 	FAILS(api->sendto(c, "x", 1, MSG_FASTOPEN, NULL, 0), EISCONN);
 	CONF_RET(api->send(c, "ok", 2, 0), 2);
 	s = OK(api->accept4(l, NULL, NULL, 0));
-	expect_bytes(api, s, "ok");
+	conf_tcp_expect_str(api, s, "ok");
 	api->close(s);
 	api->close(c);
 

@@ -25,8 +25,9 @@
 
 #include "sockapi.h"
 #include "conf_util.h"
+#include "conf_tcp.h"
 
-#define PORT 5000
+#define PORT CONF_TCP_PORT
 #define PATTERN_LEN (1 << 20)
 
 /* The bytes every scenario sends, in order, so the receiver can check each one. */
@@ -42,11 +43,8 @@ static void small_pair(const struct sockapi *api, int *c, int *s)
 	int l, sz = 4096;
 
 	conf_fill(pattern, sizeof(pattern), 7);
-	l = OK(api->socket(AF_INET, SOCK_STREAM, 0));
-	OK(api->setsockopt(l, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz)));
-	OK(api->bind(l, SA(&a), sizeof(a)));
-	OK(api->listen(l, 1));
-	*c = OK(api->socket(AF_INET, SOCK_STREAM, 0));
+	l = conf_tcp_listener(api, "127.0.0.1", PORT, 1, false, sz);
+	*c = conf_tcp_socket(api, 0);
 	OK(api->setsockopt(*c, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)));
 	OK(api->connect(*c, SA(&a), sizeof(a)));
 	*s = OK(api->accept4(l, NULL, NULL, 0));
@@ -55,10 +53,7 @@ static void small_pair(const struct sockapi *api, int *c, int *s)
 
 static bool pollout(const struct sockapi *api, int fd)
 {
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
-
-	OK(api->poll(&p, 1, 0));
-	return p.revents & POLLOUT;
+	return conf_tcp_poll(api, fd, POLLOUT, 0) & POLLOUT;
 }
 
 /*
@@ -100,11 +95,10 @@ static void fill(const struct sockapi *api, int c, size_t *sent)
 static size_t drain(const struct sockapi *api, int s, size_t n, size_t *got)
 {
 	static uint8_t buf[65536];
-	struct pollfd p = { .fd = s, .events = POLLIN };
 	ssize_t r;
 
 	cr_assert(n <= sizeof(buf));
-	OK(api->poll(&p, 1, 1000));
+	conf_tcp_poll(api, s, POLLIN, 1000);
 	r = api->recv(s, buf, n, MSG_DONTWAIT);
 	cr_assert(r > 0, "%s: recv after %zu bytes: %zd (%s)", api->name, *got, r,
 		  strerror(errno));

@@ -18,23 +18,8 @@
 
 #include "sockapi.h"
 #include "conf_util.h"
+#include "conf_tcp.h"
 
-#define PORT 5000
-
-/* A connected pair on 127.0.0.1: *c (the sender of urgent data) and its accepted peer *s. */
-static void tcp_pair(const struct sockapi *api, int *c, int *s)
-{
-	struct sockaddr_in a = sin4("127.0.0.1", PORT);
-	int l;
-
-	l = OK(api->socket(AF_INET, SOCK_STREAM, 0));
-	OK(api->bind(l, SA(&a), sizeof(a)));
-	OK(api->listen(l, 1));
-	*c = OK(api->socket(AF_INET, SOCK_STREAM, 0));
-	OK(api->connect(*c, SA(&a), sizeof(a)));
-	*s = OK(api->accept4(l, NULL, NULL, 0));
-	api->close(l);
-}
 
 /* SIOCATMARK of fd: 1 when the next byte to read is the urgent mark. */
 static int at_mark(const struct sockapi *api, int fd)
@@ -48,23 +33,20 @@ static int at_mark(const struct sockapi *api, int fd)
 /* poll's answer for fd right now (asked for IN, PRI, OUT). */
 static short revents(const struct sockapi *api, int fd)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN | POLLPRI | POLLOUT };
-
-	OK(api->poll(&p, 1, 0));
-	return p.revents;
+	return conf_tcp_poll(api, fd, POLLIN | POLLPRI | POLLOUT, 0);
 }
 
 /* Wait up to 1 s until fd reports all of events. */
 static void wait_all(const struct sockapi *api, int fd, short events)
 {
-	struct pollfd p = { .fd = fd, .events = events };
+	short ev = 0;
 
 	for (int i = 0; i < 100; i++) {
-		OK(api->poll(&p, 1, 10));
-		if ((p.revents & events) == events)
+		ev = conf_tcp_poll(api, fd, events, 10);
+		if ((ev & events) == events)
 			return;
 	}
-	cr_assert_fail("%s: poll never reported %#x (last %#x)", api->name, events, p.revents);
+	cr_assert_fail("%s: poll never reported %#x (last %#x)", api->name, events, ev);
 }
 
 /* recv(fd, flags | MSG_DONTWAIT) must return exactly the string want. */
@@ -90,7 +72,7 @@ CONFORMANCE(tcp_oob, urgent_byte_and_mark, .timeout = 10)
 {
 	int c, s;
 
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	CONF_RET(at_mark(api, s), 0);
 	FAILS(api->recv(s, (char[4]){ 0 }, 4, MSG_OOB), EINVAL);
 	FAILS(api->recv(s, (char[4]){ 0 }, 4, MSG_OOB | MSG_DONTWAIT), EINVAL);
@@ -123,7 +105,7 @@ CONFORMANCE(tcp_oob, urgent_read_before_the_data, .timeout = 10)
 {
 	int c, s;
 
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	CONF_RET(api->send(c, "ab", 2, 0), 2);
 	CONF_RET(api->send(c, "X", 1, MSG_OOB), 1);
 	CONF_RET(api->send(c, "cd", 2, 0), 2);
@@ -147,7 +129,7 @@ CONFORMANCE(tcp_oob, oobinline, .timeout = 10)
 {
 	int c, s, one = 1;
 
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	OK(api->setsockopt(s, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one)));
 	CONF_RET(api->send(c, "ab", 2, 0), 2);
 	CONF_RET(api->send(c, "X", 1, MSG_OOB), 1);
@@ -173,7 +155,7 @@ CONFORMANCE(tcp_oob, normal_read_drops_lone_urgent_byte, .timeout = 10)
 {
 	int c, s;
 
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	CONF_RET(api->send(c, "X", 1, MSG_OOB), 1);
 	wait_all(api, s, POLLPRI);
 	cr_assert_eq(revents(api, s), POLLPRI | POLLOUT);
@@ -197,7 +179,7 @@ CONFORMANCE(tcp_oob, second_urgent_send_moves_the_mark, .timeout = 10)
 {
 	int c, s;
 
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	CONF_RET(api->send(c, "aX", 2, MSG_OOB), 2);
 	CONF_RET(api->send(c, "bY", 2, MSG_OOB), 2);
 	CONF_RET(api->send(c, "c", 1, 0), 1);
@@ -223,7 +205,7 @@ CONFORMANCE(tcp_oob, zero_length_and_other_calls, .timeout = 10)
 	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
 	int c, s;
 
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	CONF_RET(api->send(c, "", 0, MSG_OOB), 0);
 	CONF_RET(api->send(c, "p", 1, 0), 1);
 	wait_all(api, s, POLLIN);

@@ -27,78 +27,15 @@
 
 #include "sockapi.h"
 #include "conf_util.h"
+#include "conf_tcp.h"
 
-#define PORT 5000
-#define ETH_HLEN_ 14
-#define TH_FIN_ 0x01
-#define TH_SYN_ 0x02
-#define TH_RST_ 0x04
-#define TH_ACK_ 0x10
-
-static int tcp_socket(const struct sockapi *api, int flags)
-{
-	int fd = api->socket(AF_INET, SOCK_STREAM | flags, 0);
-
-	cr_assert(fd >= 0, "%s: socket(SOCK_STREAM): %s", api->name, strerror(errno));
-	return fd;
-}
-
-/* A TCP socket listening on 127.0.0.1:PORT; *a gets that address. */
-static int tcp_listener(const struct sockapi *api, struct sockaddr_in *a)
-{
-	int l = tcp_socket(api, 0);
-
-	*a = sin4("127.0.0.1", PORT);
-	OK(api->bind(l, SA(a), sizeof(*a)));
-	OK(api->listen(l, 8));
-	return l;
-}
-
-/* Connect a fresh socket (*c) to listener l at a and accept its peer (*s). */
-static void tcp_pair_on(const struct sockapi *api, int l, const struct sockaddr_in *a, int *c,
-			int *s)
-{
-	*c = tcp_socket(api, 0);
-	OK(api->connect(*c, (const struct sockaddr *)a, sizeof(*a)));
-	*s = OK(api->accept4(l, NULL, NULL, 0));
-}
-
-static int get_int(const struct sockapi *api, int fd, int lvl, int name)
-{
-	socklen_t l = sizeof(int);
-	int v = -1;
-
-	OK(api->getsockopt(fd, lvl, name, &v, &l));
-	cr_assert_eq(l, sizeof(int), "%s: optlen %u", api->name, l);
-	return v;
-}
-
-static int set_int(const struct sockapi *api, int fd, int lvl, int name, int v)
-{
-	return api->setsockopt(fd, lvl, name, &v, sizeof(v));
-}
+#define PORT CONF_TCP_PORT
 
 /* Set an int option (asserted) and read it back. */
 static int set_get(const struct sockapi *api, int fd, int lvl, int name, int v)
 {
-	OK(set_int(api, fd, lvl, name, v));
-	return get_int(api, fd, lvl, name);
-}
-
-static struct tcp_info tcp_info(const struct sockapi *api, int fd)
-{
-	struct tcp_info ti;
-	socklen_t l = sizeof(ti);
-
-	memset(&ti, 0xa5, sizeof(ti));
-	OK(api->getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l));
-	cr_assert_eq(l, sizeof(ti), "%s: TCP_INFO optlen %u", api->name, l);
-	return ti;
-}
-
-static int so_error(const struct sockapi *api, int fd)
-{
-	return get_int(api, fd, SOL_SOCKET, SO_ERROR);
+	OK(conf_tcp_set_int(api, fd, lvl, name, v));
+	return conf_tcp_get_int(api, fd, lvl, name);
 }
 
 /* A per-namespace sysctl of the test's own namespace, as a number. */
@@ -127,105 +64,26 @@ static long sysctl_nth(const struct sockapi *api, const char *name, int i)
 	return v;
 }
 
-/*
- * Wait up to ms of the stack's time for one of events on fd, polling with
- * zero timeout between 10 ms api->sleep_ms steps.  Return: the revents.
- */
-static short wait_for(const struct sockapi *api, int fd, short events, unsigned ms)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-
-	for (unsigned t = 0;; t += 10) {
-		OK(api->poll(&p, 1, 0));
-		if ((p.revents & events) || t >= ms)
-			return p.revents;
-		api->sleep_ms(10);
-	}
-}
-
 static int expected_wscale(const struct sockapi *api);
 
 /* ---- two hosts and the wire -------------------------------------------------- */
 
-/* One TCP segment as captured. */
-struct seg {
-	bool from_a;
-	uint8_t flags;
-	uint32_t seq, ack;
-	uint16_t win;	/* as on the wire (unscaled) */
-	size_t len;
-	int mss;	/* the MSS option, -1 if none */
-	int wscale;	/* the window scale option, -1 if none */
-};
-
-static uint16_t get16(const uint8_t *p)
+/* Is g between A 198.18.0.1 and B 198.18.0.2, either way? */
+static bool between_a_and_b(const struct conf_tcp_seg *g)
 {
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
+	static const uint8_t a[4] = { 198, 18, 0, 1 }, b[4] = { 198, 18, 0, 2 };
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	return (memcmp(g->saddr, a, 4) == 0 && memcmp(g->daddr, b, 4) == 0) ||
+	       (memcmp(g->saddr, b, 4) == 0 && memcmp(g->daddr, a, 4) == 0);
 }
 
 /*
  * The TCP segments between 198.18.0.1 and 198.18.0.2 among the frames
  * captured since the last take (up to max into out).  Return: how many.
  */
-static int take_segs(const struct sockapi *api, int cap, struct seg *out, int max)
+static int take_segs(const struct sockapi *api, int cap, struct conf_tcp_seg *out, int max)
 {
-	static const uint8_t a[4] = { 198, 18, 0, 1 }, b[4] = { 198, 18, 0, 2 };
-	struct frame *fr;
-	int n, segs = 0;
-
-	n = api->capture_take(cap, &fr);
-	cr_assert(n >= 0, "%s: capture_take", api->name);
-	for (int i = 0; i < n; i++) {
-		const uint8_t *ip = fr[i].data + ETH_HLEN_, *th;
-		size_t ihl, doff, tot;
-		struct seg g = { .mss = -1, .wscale = -1 };
-
-		if (fr[i].len < ETH_HLEN_ + 40 || get16(fr[i].data + 12) != 0x0800 ||
-		    ip[9] != IPPROTO_TCP)
-			continue;
-		if (memcmp(ip + 12, a, 4) == 0 && memcmp(ip + 16, b, 4) == 0)
-			g.from_a = true;
-		else if (!(memcmp(ip + 12, b, 4) == 0 && memcmp(ip + 16, a, 4) == 0))
-			continue;
-		ihl = (size_t)(ip[0] & 15) * 4;
-		tot = get16(ip + 2);
-		th = ip + ihl;
-		doff = (size_t)(th[12] >> 4) * 4;
-		if (tot < ihl + doff || ETH_HLEN_ + tot > fr[i].len)
-			continue;
-		g.flags = th[13];
-		g.seq = get32(th + 4);
-		g.ack = get32(th + 8);
-		g.win = get16(th + 14);
-		g.len = tot - ihl - doff;
-		for (size_t o = 20; o < doff;) {
-			uint8_t kind = th[o];
-
-			if (kind == 0)
-				break;
-			if (kind == 1) {
-				o++;
-				continue;
-			}
-			if (o + 1 >= doff || th[o + 1] < 2 || o + th[o + 1] > doff)
-				break;
-			if (kind == 2 && th[o + 1] == 4)
-				g.mss = get16(th + o + 2);
-			if (kind == 3 && th[o + 1] == 3)
-				g.wscale = th[o + 2];
-			o += th[o + 1];
-		}
-		if (segs < max)
-			out[segs] = g;
-		segs++;
-	}
-	capture_free(fr, n);
-	return segs;
+	return conf_tcp_take_if(api, cap, out, max, between_a_and_b);
 }
 
 /*
@@ -242,7 +100,7 @@ static void pair_setup(const struct sockapi *api, int *l, int *cap)
 		cr_assert(*cap >= 0, "%s: capture", api->name);
 	}
 	cr_assert(api->enter("B") == 0);
-	*l = tcp_socket(api, SOCK_NONBLOCK);
+	*l = conf_tcp_socket(api, SOCK_NONBLOCK);
 	OK(api->bind(*l, SA(&b), sizeof(b)));
 	OK(api->listen(*l, 4));
 	cr_assert(api->enter("A") == 0);
@@ -257,10 +115,10 @@ static void pair_connect(const struct sockapi *api, int l, int c, int *s)
 	struct sockaddr_in b = sin4("198.18.0.2", 80);
 
 	FAILS(api->connect(c, SA(&b), sizeof(b)), EINPROGRESS);
-	cr_assert(wait_for(api, c, POLLOUT, 3000) & POLLOUT, "%s: connect", api->name);
-	CONF_RET(so_error(api, c), 0);
+	cr_assert(conf_tcp_wait(api, c, POLLOUT, 3000) & POLLOUT, "%s: connect", api->name);
+	CONF_RET(conf_tcp_so_error(api, c), 0);
 	cr_assert(api->enter("B") == 0);
-	cr_assert(wait_for(api, l, POLLIN, 1000) & POLLIN, "%s: accept", api->name);
+	cr_assert(conf_tcp_wait(api, l, POLLIN, 1000) & POLLIN, "%s: accept", api->name);
 	*s = OK(api->accept4(l, NULL, NULL, SOCK_NONBLOCK));
 	cr_assert(api->enter("A") == 0);
 }
@@ -303,28 +161,28 @@ CONFORMANCE(tcp_opts, nodelay_cork_values, .timeout = 10)
 	unsigned char byte = 0xee;
 	int fd, l, c, s, v = 1;
 
-	fd = tcp_socket(api, 0);
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_NODELAY), 0);
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_CORK), 0);
+	fd = conf_tcp_socket(api, 0);
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_NODELAY), 0);
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_CORK), 0);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_NODELAY, 5), 1);
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_CORK), 0);
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_CORK), 0);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_CORK, -3), 1);
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_NODELAY), 1);
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_NODELAY), 1);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_NODELAY, 0), 0);
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_CORK), 1);
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_CORK), 1);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_CORK, 0), 0);
 	FAILS(api->setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, 2), EINVAL);
 	FAILS(api->setsockopt(fd, IPPROTO_TCP, TCP_CORK, &v, 0), EINVAL);
-	OK(set_int(api, fd, IPPROTO_TCP, TCP_NODELAY, 1));
+	OK(conf_tcp_set_int(api, fd, IPPROTO_TCP, TCP_NODELAY, 1));
 	OK(api->getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &byte, &len));
 	cr_assert(len == 1 && byte == 1, "%s: 1-byte get: len %u byte %#x", api->name, len, byte);
 	api->close(fd);
 
-	l = tcp_listener(api, &a);
-	OK(set_int(api, l, IPPROTO_TCP, TCP_NODELAY, 1));
-	tcp_pair_on(api, l, &a, &c, &s);
-	CONF_RET(get_int(api, s, IPPROTO_TCP, TCP_NODELAY), 1);
-	CONF_RET(get_int(api, c, IPPROTO_TCP, TCP_NODELAY), 0);
+	l = conf_tcp_lo_listener(api, &a);
+	OK(conf_tcp_set_int(api, l, IPPROTO_TCP, TCP_NODELAY, 1));
+	conf_tcp_pair_on(api, l, &a, &c, &s);
+	CONF_RET(conf_tcp_get_int(api, s, IPPROTO_TCP, TCP_NODELAY), 1);
+	CONF_RET(conf_tcp_get_int(api, c, IPPROTO_TCP, TCP_NODELAY), 0);
 	CONF_RET(set_get(api, c, IPPROTO_TCP, TCP_CORK, 1), 1);
 	CONF_RET(set_get(api, c, IPPROTO_TCP, TCP_CORK, 0), 0);
 	api->close(c);
@@ -353,38 +211,38 @@ CONFORMANCE(tcp_opts, maxseg_lo, .timeout = 10)
 	struct sockaddr_in a;
 	int fd, l, c, s;
 
-	fd = tcp_socket(api, 0);
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_MAXSEG), 536);
-	FAILS(set_int(api, fd, IPPROTO_TCP, TCP_MAXSEG, 87), EINVAL);
-	FAILS(set_int(api, fd, IPPROTO_TCP, TCP_MAXSEG, 32768), EINVAL);
-	FAILS(set_int(api, fd, IPPROTO_TCP, TCP_MAXSEG, -1), EINVAL);
+	fd = conf_tcp_socket(api, 0);
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_MAXSEG), 536);
+	FAILS(conf_tcp_set_int(api, fd, IPPROTO_TCP, TCP_MAXSEG, 87), EINVAL);
+	FAILS(conf_tcp_set_int(api, fd, IPPROTO_TCP, TCP_MAXSEG, 32768), EINVAL);
+	FAILS(conf_tcp_set_int(api, fd, IPPROTO_TCP, TCP_MAXSEG, -1), EINVAL);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_MAXSEG, 88), 88);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_MAXSEG, 32767), 32767);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_MAXSEG, 0), 536);
 	api->close(fd);
 
-	l = tcp_listener(api, &a);
-	CONF_RET(get_int(api, l, IPPROTO_TCP, TCP_MAXSEG), 536);
-	tcp_pair_on(api, l, &a, &c, &s);
-	CONF_RET(get_int(api, c, IPPROTO_TCP, TCP_MAXSEG), 32741);
-	CONF_RET(get_int(api, s, IPPROTO_TCP, TCP_MAXSEG), 32768);
+	l = conf_tcp_lo_listener(api, &a);
+	CONF_RET(conf_tcp_get_int(api, l, IPPROTO_TCP, TCP_MAXSEG), 536);
+	conf_tcp_pair_on(api, l, &a, &c, &s);
+	CONF_RET(conf_tcp_get_int(api, c, IPPROTO_TCP, TCP_MAXSEG), 32741);
+	CONF_RET(conf_tcp_get_int(api, s, IPPROTO_TCP, TCP_MAXSEG), 32768);
 	api->close(c);
 	api->close(s);
 
-	c = tcp_socket(api, 0);
-	OK(set_int(api, c, IPPROTO_TCP, TCP_MAXSEG, 1000));
+	c = conf_tcp_socket(api, 0);
+	OK(conf_tcp_set_int(api, c, IPPROTO_TCP, TCP_MAXSEG, 1000));
 	OK(api->connect(c, SA(&a), sizeof(a)));
 	s = OK(api->accept4(l, NULL, NULL, 0));
-	CONF_RET(get_int(api, c, IPPROTO_TCP, TCP_MAXSEG), 988);
-	CONF_RET(get_int(api, s, IPPROTO_TCP, TCP_MAXSEG), 988);
+	CONF_RET(conf_tcp_get_int(api, c, IPPROTO_TCP, TCP_MAXSEG), 988);
+	CONF_RET(conf_tcp_get_int(api, s, IPPROTO_TCP, TCP_MAXSEG), 988);
 	api->close(c);
 	api->close(s);
 
-	OK(set_int(api, l, IPPROTO_TCP, TCP_MAXSEG, 1200));
-	CONF_RET(get_int(api, l, IPPROTO_TCP, TCP_MAXSEG), 1200);
-	tcp_pair_on(api, l, &a, &c, &s);
-	CONF_RET(get_int(api, c, IPPROTO_TCP, TCP_MAXSEG), 1188);
-	CONF_RET(get_int(api, s, IPPROTO_TCP, TCP_MAXSEG), 1188);
+	OK(conf_tcp_set_int(api, l, IPPROTO_TCP, TCP_MAXSEG, 1200));
+	CONF_RET(conf_tcp_get_int(api, l, IPPROTO_TCP, TCP_MAXSEG), 1200);
+	conf_tcp_pair_on(api, l, &a, &c, &s);
+	CONF_RET(conf_tcp_get_int(api, c, IPPROTO_TCP, TCP_MAXSEG), 1188);
+	CONF_RET(conf_tcp_get_int(api, s, IPPROTO_TCP, TCP_MAXSEG), 1188);
 	api->close(c);
 	api->close(s);
 	api->close(l);
@@ -402,43 +260,43 @@ CONFORMANCE(tcp_opts, maxseg_lo, .timeout = 10)
 CONFORMANCE(tcp_opts, maxseg_on_the_wire, .timeout = 20)
 {
 	static char big[3000], buf[4096];
-	struct seg g[16];
+	struct conf_tcp_seg g[16];
 	int l, c, s, cap, n, syn, synack;
 
 	pair_setup(api, &l, &cap);
 	for (int round = 0; round < 2; round++) {
 		int want = round ? 988 : 1448;
 
-		c = tcp_socket(api, SOCK_NONBLOCK);
+		c = conf_tcp_socket(api, SOCK_NONBLOCK);
 		if (round) {
-			OK(set_int(api, c, IPPROTO_TCP, TCP_MAXSEG, 1000));
-			CONF_RET(get_int(api, c, IPPROTO_TCP, TCP_MAXSEG), 1000);
+			OK(conf_tcp_set_int(api, c, IPPROTO_TCP, TCP_MAXSEG, 1000));
+			CONF_RET(conf_tcp_get_int(api, c, IPPROTO_TCP, TCP_MAXSEG), 1000);
 		} else {
-			CONF_RET(get_int(api, c, IPPROTO_TCP, TCP_MAXSEG), 536);
+			CONF_RET(conf_tcp_get_int(api, c, IPPROTO_TCP, TCP_MAXSEG), 536);
 		}
 		pair_connect(api, l, c, &s);
-		CONF_RET(get_int(api, c, IPPROTO_TCP, TCP_MAXSEG), want);
+		CONF_RET(conf_tcp_get_int(api, c, IPPROTO_TCP, TCP_MAXSEG), want);
 		cr_assert(api->enter("B") == 0);
-		CONF_RET(get_int(api, s, IPPROTO_TCP, TCP_MAXSEG), want);
+		CONF_RET(conf_tcp_get_int(api, s, IPPROTO_TCP, TCP_MAXSEG), want);
 		CONF_RET(api->send(s, big, sizeof(big), 0), sizeof(big));
 		cr_assert(api->enter("A") == 0);
 		CONF_RET(api->send(c, big, sizeof(big), 0), sizeof(big));
 		api->sleep_ms(100);
 		for (size_t got = 0; got < sizeof(big);) {
-			cr_assert(wait_for(api, c, POLLIN, 1000) & POLLIN);
+			cr_assert(conf_tcp_wait(api, c, POLLIN, 1000) & POLLIN);
 			got += (size_t)OK(api->recv(c, buf, sizeof(buf), MSG_DONTWAIT));
 		}
 		cr_assert(api->enter("B") == 0);
 		for (size_t got = 0; got < sizeof(big);) {
-			cr_assert(wait_for(api, s, POLLIN, 1000) & POLLIN);
+			cr_assert(conf_tcp_wait(api, s, POLLIN, 1000) & POLLIN);
 			got += (size_t)OK(api->recv(s, buf, sizeof(buf), MSG_DONTWAIT));
 		}
-		CONF_RET(tcp_info(api, s).tcpi_rcv_mss, want);
-		CONF_RET(tcp_info(api, s).tcpi_snd_mss, want);
+		CONF_RET(conf_tcp_info(api, s).tcpi_rcv_mss, want);
+		CONF_RET(conf_tcp_info(api, s).tcpi_snd_mss, want);
 		api->close(s);
 		cr_assert(api->enter("A") == 0);
-		CONF_RET(tcp_info(api, c).tcpi_rcv_mss, want);
-		CONF_RET(tcp_info(api, c).tcpi_snd_mss, want);
+		CONF_RET(conf_tcp_info(api, c).tcpi_rcv_mss, want);
+		CONF_RET(conf_tcp_info(api, c).tcpi_snd_mss, want);
 		api->close(c);
 		api->sleep_ms(100);
 		n = take_segs(api, cap, g, 16);
@@ -480,17 +338,17 @@ CONFORMANCE(tcp_opts, receive_window_on_the_wire, .timeout = 20)
 		{ SO_RCVBUF, 100000, 65535, 1, 49640 },
 		{ TCP_WINDOW_CLAMP, 5000, 4380, 0, 4380 },
 	};
-	struct seg g[16];
+	struct conf_tcp_seg g[16];
 	int l, c, s, cap, n, ws = expected_wscale(api);
 
 	pair_setup(api, &l, &cap);
 	for (size_t r = 0; r < sizeof(t) / sizeof(t[0]); r++) {
 		int syn = -1, synack = -1, ack = -1;
 
-		c = tcp_socket(api, SOCK_NONBLOCK);
+		c = conf_tcp_socket(api, SOCK_NONBLOCK);
 		if (t[r].opt)
-			OK(set_int(api, c, t[r].opt == SO_RCVBUF ? SOL_SOCKET : IPPROTO_TCP,
-				   t[r].opt, t[r].val));
+			OK(conf_tcp_set_int(api, c, t[r].opt == SO_RCVBUF ? SOL_SOCKET : IPPROTO_TCP,
+					    t[r].opt, t[r].val));
 		pair_connect(api, l, c, &s);
 		api->sleep_ms(50);
 		n = take_segs(api, cap, g, 16);
@@ -541,38 +399,38 @@ CONFORMANCE(tcp_opts, tcp_info_states, .timeout = 10)
 	char b[4];
 	int l, c, s, c2;
 
-	c = tcp_socket(api, 0);
-	CONF_RET(tcp_info(api, c).tcpi_state, TCP_CLOSE);
+	c = conf_tcp_socket(api, 0);
+	CONF_RET(conf_tcp_info(api, c).tcpi_state, TCP_CLOSE);
 	len = 1;
 	head[1] = 0xee;
 	OK(api->getsockopt(c, IPPROTO_TCP, TCP_INFO, head, &len));
 	cr_assert(len == 1 && head[0] == TCP_CLOSE && head[1] == 0xee,
 		  "%s: 1-byte TCP_INFO: len %u state %u", api->name, len, head[0]);
 
-	l = tcp_socket(api, 0);
+	l = conf_tcp_socket(api, 0);
 	OK(api->bind(l, SA(&a), sizeof(a)));
 	OK(api->listen(l, 0));
-	CONF_RET(tcp_info(api, l).tcpi_state, TCP_LISTEN);
+	CONF_RET(conf_tcp_info(api, l).tcpi_state, TCP_LISTEN);
 	OK(api->connect(c, SA(&a), sizeof(a)));
-	CONF_RET(tcp_info(api, c).tcpi_state, TCP_ESTABLISHED);
+	CONF_RET(conf_tcp_info(api, c).tcpi_state, TCP_ESTABLISHED);
 
-	c2 = tcp_socket(api, SOCK_NONBLOCK);
+	c2 = conf_tcp_socket(api, SOCK_NONBLOCK);
 	FAILS(api->connect(c2, SA(&a), sizeof(a)), EINPROGRESS);
 	api->sleep_ms(50);
-	CONF_RET(tcp_info(api, c2).tcpi_state, TCP_SYN_SENT);
+	CONF_RET(conf_tcp_info(api, c2).tcpi_state, TCP_SYN_SENT);
 	api->close(c2);
 
 	s = OK(api->accept4(l, NULL, NULL, 0));
-	CONF_RET(tcp_info(api, s).tcpi_state, TCP_ESTABLISHED);
+	CONF_RET(conf_tcp_info(api, s).tcpi_state, TCP_ESTABLISHED);
 	OK(api->shutdown(c, SHUT_WR));
 	api->sleep_ms(50);
-	CONF_RET(tcp_info(api, c).tcpi_state, TCP_FIN_WAIT2);
-	CONF_RET(tcp_info(api, s).tcpi_state, TCP_CLOSE_WAIT);
+	CONF_RET(conf_tcp_info(api, c).tcpi_state, TCP_FIN_WAIT2);
+	CONF_RET(conf_tcp_info(api, s).tcpi_state, TCP_CLOSE_WAIT);
 	CONF_RET(api->recv(s, b, sizeof(b), 0), 0);
 	OK(api->shutdown(s, SHUT_WR));
 	api->sleep_ms(50);
-	CONF_RET(tcp_info(api, c).tcpi_state, TCP_CLOSE);
-	CONF_RET(tcp_info(api, s).tcpi_state, TCP_CLOSE);
+	CONF_RET(conf_tcp_info(api, c).tcpi_state, TCP_CLOSE);
+	CONF_RET(conf_tcp_info(api, s).tcpi_state, TCP_CLOSE);
 	api->close(c);
 	api->close(s);
 	api->close(l);
@@ -591,12 +449,12 @@ CONFORMANCE(tcp_opts, tcp_info_fin_wait1, .timeout = 20)
 	ssize_t r;
 	int l, c, s, sz = 4096;
 
-	l = tcp_socket(api, 0);
-	OK(set_int(api, l, SOL_SOCKET, SO_RCVBUF, sz));
+	l = conf_tcp_socket(api, 0);
+	OK(conf_tcp_set_int(api, l, SOL_SOCKET, SO_RCVBUF, sz));
 	OK(api->bind(l, SA(&a), sizeof(a)));
 	OK(api->listen(l, 1));
-	c = tcp_socket(api, 0);
-	OK(set_int(api, c, SOL_SOCKET, SO_SNDBUF, sz));
+	c = conf_tcp_socket(api, 0);
+	OK(conf_tcp_set_int(api, c, SOL_SOCKET, SO_SNDBUF, sz));
 	OK(api->connect(c, SA(&a), sizeof(a)));
 	s = OK(api->accept4(l, NULL, NULL, 0));
 	api->close(l);
@@ -613,8 +471,8 @@ CONFORMANCE(tcp_opts, tcp_info_fin_wait1, .timeout = 20)
 	}
 	OK(api->shutdown(c, SHUT_WR));
 	api->sleep_ms(100);
-	CONF_RET(tcp_info(api, c).tcpi_state, TCP_FIN_WAIT1);
-	CONF_RET(tcp_info(api, s).tcpi_state, TCP_ESTABLISHED);
+	CONF_RET(conf_tcp_info(api, c).tcpi_state, TCP_FIN_WAIT1);
+	CONF_RET(conf_tcp_info(api, s).tcpi_state, TCP_ESTABLISHED);
 	for (;;) {
 		struct pollfd p = { .fd = s, .events = POLLIN };
 
@@ -626,8 +484,8 @@ CONFORMANCE(tcp_opts, tcp_info_fin_wait1, .timeout = 20)
 	}
 	CONF_RET(got, sent);
 	api->sleep_ms(100);
-	CONF_RET(tcp_info(api, c).tcpi_state, TCP_FIN_WAIT2);
-	CONF_RET(tcp_info(api, s).tcpi_state, TCP_CLOSE_WAIT);
+	CONF_RET(conf_tcp_info(api, c).tcpi_state, TCP_FIN_WAIT2);
+	CONF_RET(conf_tcp_info(api, s).tcpi_state, TCP_CLOSE_WAIT);
 	api->close(c);
 	api->close(s);
 }
@@ -667,16 +525,16 @@ CONFORMANCE(tcp_opts, tcp_info_fields, .timeout = 20)
 	int l, c, s, fds[2], ws = expected_wscale(api);
 	size_t got;
 
-	l = tcp_listener(api, &a);
+	l = conf_tcp_lo_listener(api, &a);
 	OK(api->setsockopt(l, IPPROTO_TCP, TCP_CONGESTION, "cubic", 5));
-	c = tcp_socket(api, 0);
+	c = conf_tcp_socket(api, 0);
 	OK(api->setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, "cubic", 5));
 	OK(api->connect(c, SA(&a), sizeof(a)));
 	s = OK(api->accept4(l, NULL, NULL, 0));
 	fds[0] = c;
 	fds[1] = s;
 	for (int i = 0; i < 2; i++) {
-		ti = tcp_info(api, fds[i]);
+		ti = conf_tcp_info(api, fds[i]);
 		CONF_RET(ti.tcpi_snd_cwnd, 10);
 		CONF_RET(ti.tcpi_snd_ssthresh, 0x7fffffff);
 	}
@@ -689,7 +547,7 @@ CONFORMANCE(tcp_opts, tcp_info_fields, .timeout = 20)
 	}
 	api->sleep_ms(50);
 	for (int i = 0; i < 2; i++) {
-		ti = tcp_info(api, fds[i]);
+		ti = conf_tcp_info(api, fds[i]);
 		CONF_RET(ti.tcpi_state, TCP_ESTABLISHED);
 		CONF_RET(ti.tcpi_ca_state, 0);
 		CONF_RET(ti.tcpi_retransmits, 0);
@@ -766,8 +624,8 @@ CONFORMANCE(tcp_opts, tcp_info_counters, .timeout = 20)
 	int l, c, s;
 	size_t got;
 
-	l = tcp_listener(api, &a);
-	tcp_pair_on(api, l, &a, &c, &s);
+	l = conf_tcp_lo_listener(api, &a);
+	conf_tcp_pair_on(api, l, &a, &c, &s);
 	OK(api->getsockopt(c, IPPROTO_TCP, TCP_INFO, big, &len));
 	CONF_RET(len, 280);
 	CONF_RET(api->send(c, buf, sizeof(buf), 0), sizeof(buf));
@@ -814,12 +672,12 @@ CONFORMANCE(tcp_opts, tcp_info_zero_window, .timeout = 20)
 	ssize_t r;
 	int l, c, s, sz = 4096, outq, nsd;
 
-	l = tcp_socket(api, 0);
-	OK(set_int(api, l, SOL_SOCKET, SO_RCVBUF, sz));
+	l = conf_tcp_socket(api, 0);
+	OK(conf_tcp_set_int(api, l, SOL_SOCKET, SO_RCVBUF, sz));
 	OK(api->bind(l, SA(&a), sizeof(a)));
 	OK(api->listen(l, 1));
-	c = tcp_socket(api, 0);
-	OK(set_int(api, c, SOL_SOCKET, SO_SNDBUF, sz));
+	c = conf_tcp_socket(api, 0);
+	OK(conf_tcp_set_int(api, c, SOL_SOCKET, SO_SNDBUF, sz));
 	OK(api->connect(c, SA(&a), sizeof(a)));
 	s = OK(api->accept4(l, NULL, NULL, 0));
 	api->close(l);
@@ -860,17 +718,17 @@ CONFORMANCE(tcp_opts, quickack_values, .timeout = 10)
 	struct sockaddr_in a;
 	int fd, l, c, s;
 
-	fd = tcp_socket(api, 0);
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_QUICKACK), 1);
+	fd = conf_tcp_socket(api, 0);
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_QUICKACK), 1);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_QUICKACK, 0), 0);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_QUICKACK, 1), 1);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_QUICKACK, 0), 0);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_QUICKACK, 7), 1);
 	api->close(fd);
 
-	l = tcp_listener(api, &a);
-	tcp_pair_on(api, l, &a, &c, &s);
-	CONF_RET(get_int(api, c, IPPROTO_TCP, TCP_QUICKACK), 1);
+	l = conf_tcp_lo_listener(api, &a);
+	conf_tcp_pair_on(api, l, &a, &c, &s);
+	CONF_RET(conf_tcp_get_int(api, c, IPPROTO_TCP, TCP_QUICKACK), 1);
 	CONF_RET(set_get(api, c, IPPROTO_TCP, TCP_QUICKACK, 0), 0);
 	CONF_RET(set_get(api, c, IPPROTO_TCP, TCP_QUICKACK, 1), 1);
 	api->close(c);
@@ -886,13 +744,13 @@ CONFORMANCE(tcp_opts, quickack_values, .timeout = 10)
  */
 CONFORMANCE(tcp_opts, user_timeout_values, .timeout = 10)
 {
-	int fd = tcp_socket(api, 0);
+	int fd = conf_tcp_socket(api, 0);
 
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_USER_TIMEOUT), 0);
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_USER_TIMEOUT), 0);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 1500), 1500);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, INT_MAX), INT_MAX);
-	FAILS(set_int(api, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, -1), EINVAL);
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_USER_TIMEOUT), INT_MAX);
+	FAILS(conf_tcp_set_int(api, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, -1), EINVAL);
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_USER_TIMEOUT), INT_MAX);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 0), 0);
 	api->close(fd);
 }
@@ -927,9 +785,9 @@ CONFORMANCE(tcp_opts, user_timeout_aborts, .timeout = 30)
 	int l, c, s, v, waited;
 
 	pair_setup(api, &l, NULL);
-	c = tcp_socket(api, SOCK_NONBLOCK);
+	c = conf_tcp_socket(api, SOCK_NONBLOCK);
 	pair_connect(api, l, c, &s);
-	OK(set_int(api, c, IPPROTO_TCP, TCP_USER_TIMEOUT, 1000));
+	OK(conf_tcp_set_int(api, c, IPPROTO_TCP, TCP_USER_TIMEOUT, 1000));
 	vanish_b(api);
 	CONF_RET(api->send(c, data, sizeof(data), 0), sizeof(data));
 	api->sleep_ms(600);
@@ -937,20 +795,20 @@ CONFORMANCE(tcp_opts, user_timeout_aborts, .timeout = 30)
 	CONF_RET(v, 100);
 	OK(api->ioctl(c, SIOCOUTQNSD, &v));
 	CONF_RET(v, 0);
-	ti = tcp_info(api, c);
+	ti = conf_tcp_info(api, c);
 	CONF_RET(ti.tcpi_state, TCP_ESTABLISHED);
 	cr_assert(ti.tcpi_retransmits > 0 && ti.tcpi_total_retrans > 0,
 		  "%s: retransmits %u total %u", api->name, ti.tcpi_retransmits,
 		  ti.tcpi_total_retrans);
 	cr_assert(ti.tcpi_rto >= 400000, "%s: tcpi_rto %u", api->name, ti.tcpi_rto);
 	for (waited = 600; waited < 5000; waited += 10) {
-		if (wait_for(api, c, POLLERR, 0) & POLLERR)
+		if (conf_tcp_wait(api, c, POLLERR, 0) & POLLERR)
 			break;
 		api->sleep_ms(10);
 	}
 	cr_assert(waited >= 1100 && waited <= 2200, "%s: aborted after %d ms, want ~1400",
 		  api->name, waited);
-	CONF_RET(tcp_info(api, c).tcpi_state, TCP_CLOSE);
+	CONF_RET(conf_tcp_info(api, c).tcpi_state, TCP_CLOSE);
 	FAILS(api->recv(c, b, sizeof(b), 0), ETIMEDOUT);
 	CONF_RET(api->recv(c, b, sizeof(b), 0), 0);
 	FAILS(api->send(c, "x", 1, MSG_NOSIGNAL), EPIPE);
@@ -976,7 +834,7 @@ CONFORMANCE(tcp_opts, connect_timeouts, .timeout = 30)
 		{ TCP_USER_TIMEOUT, 1500, 1400, 2000, 2 },
 	};
 	struct sockaddr_in b = sin4("198.18.0.2", 80);
-	struct seg g[16];
+	struct conf_tcp_seg g[16];
 	int c, cap, n, syns, waited;
 	short rev;
 
@@ -985,11 +843,11 @@ CONFORMANCE(tcp_opts, connect_timeouts, .timeout = 30)
 	cr_assert(cap >= 0);
 	vanish_b(api);
 	for (size_t r = 0; r < sizeof(t) / sizeof(t[0]); r++) {
-		c = tcp_socket(api, SOCK_NONBLOCK);
-		OK(set_int(api, c, IPPROTO_TCP, t[r].opt, t[r].val));
+		c = conf_tcp_socket(api, SOCK_NONBLOCK);
+		OK(conf_tcp_set_int(api, c, IPPROTO_TCP, t[r].opt, t[r].val));
 		FAILS(api->connect(c, SA(&b), sizeof(b)), EINPROGRESS);
 		for (waited = 0; waited < 10000; waited += 10) {
-			rev = wait_for(api, c, POLLOUT, 0);
+			rev = conf_tcp_wait(api, c, POLLOUT, 0);
 			if (rev)
 				break;
 			api->sleep_ms(10);
@@ -997,7 +855,7 @@ CONFORMANCE(tcp_opts, connect_timeouts, .timeout = 30)
 		cr_assert(waited >= t[r].lo_ms && waited <= t[r].hi_ms,
 			  "%s: round %zu: connect failed after %d ms", api->name, r, waited);
 		CONF_RET(rev, POLLOUT | POLLERR | POLLHUP);
-		CONF_RET(so_error(api, c), ETIMEDOUT);
+		CONF_RET(conf_tcp_so_error(api, c), ETIMEDOUT);
 		n = take_segs(api, cap, g, 16);
 		syns = 0;
 		for (int i = 0; i < n && i < 16; i++)
@@ -1018,9 +876,9 @@ CONFORMANCE(tcp_opts, connect_timeouts, .timeout = 30)
  */
 CONFORMANCE(tcp_opts, defer_accept_values, .timeout = 10)
 {
-	int fd = tcp_socket(api, 0);
+	int fd = conf_tcp_socket(api, 0);
 
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_DEFER_ACCEPT), 0);
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_DEFER_ACCEPT), 0);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, 1), 1);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, 2), 3);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, 5), 7);
@@ -1044,38 +902,38 @@ CONFORMANCE(tcp_opts, defer_accept_waits_for_data, .timeout = 20)
 	int l, c, s, i;
 
 	a = sin4("127.0.0.1", PORT);
-	l = tcp_socket(api, SOCK_NONBLOCK);
+	l = conf_tcp_socket(api, SOCK_NONBLOCK);
 	OK(api->bind(l, SA(&a), sizeof(a)));
 	OK(api->listen(l, 8));
-	OK(set_int(api, l, IPPROTO_TCP, TCP_DEFER_ACCEPT, 1));
-	c = tcp_socket(api, 0);
+	OK(conf_tcp_set_int(api, l, IPPROTO_TCP, TCP_DEFER_ACCEPT, 1));
+	c = conf_tcp_socket(api, 0);
 	OK(api->connect(c, SA(&a), sizeof(a)));
 	api->sleep_ms(300);
-	cr_assert_eq(wait_for(api, l, POLLIN, 0), 0, "%s: acceptable before any data",
+	cr_assert_eq(conf_tcp_wait(api, l, POLLIN, 0), 0, "%s: acceptable before any data",
 		     api->name);
 	FAILS(api->accept4(l, NULL, NULL, 0), EAGAIN);
 	CONF_RET(api->send(c, "data", 4, 0), 4);
-	cr_assert(wait_for(api, l, POLLIN, 1000) & POLLIN, "%s: not acceptable after data",
+	cr_assert(conf_tcp_wait(api, l, POLLIN, 1000) & POLLIN, "%s: not acceptable after data",
 		  api->name);
 	s = OK(api->accept4(l, NULL, NULL, 0));
-	cr_assert(wait_for(api, s, POLLIN, 1000) & POLLIN);
+	cr_assert(conf_tcp_wait(api, s, POLLIN, 1000) & POLLIN);
 	CONF_RET(api->recv(s, b, sizeof(b), 0), 4);
 	cr_assert(memcmp(b, "data", 4) == 0);
 	api->close(s);
 	api->close(c);
 
-	c = tcp_socket(api, 0);
+	c = conf_tcp_socket(api, 0);
 	OK(api->connect(c, SA(&a), sizeof(a)));
 	api->sleep_ms(300);
-	cr_assert_eq(wait_for(api, l, POLLIN, 0), 0);
+	cr_assert_eq(conf_tcp_wait(api, l, POLLIN, 0), 0);
 	for (i = 300; i < 5000; i += 10) {
-		if (wait_for(api, l, POLLIN, 0) & POLLIN)
+		if (conf_tcp_wait(api, l, POLLIN, 0) & POLLIN)
 			break;
 		api->sleep_ms(10);
 	}
 	cr_assert(i >= 700 && i < 4000, "%s: accepted after %d ms without data", api->name, i);
 	s = OK(api->accept4(l, NULL, NULL, 0));
-	CONF_RET(tcp_info(api, s).tcpi_state, TCP_ESTABLISHED);
+	CONF_RET(conf_tcp_info(api, s).tcpi_state, TCP_ESTABLISHED);
 	api->close(s);
 	api->close(c);
 	api->close(l);
@@ -1110,7 +968,7 @@ CONFORMANCE(tcp_opts, congestion, .timeout = 10)
 	socklen_t len = sizeof(name);
 	int fd, l, c, s;
 
-	fd = tcp_socket(api, 0);
+	fd = conf_tcp_socket(api, 0);
 	memset(def, 0x7f, sizeof(def));
 	OK(api->getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, def, &len));
 	CONF_RET(len, 16);
@@ -1133,10 +991,10 @@ CONFORMANCE(tcp_opts, congestion, .timeout = 10)
 	FAILS(api->setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "reno", 0), EINVAL);
 	api->close(fd);
 
-	l = tcp_listener(api, &a);
+	l = conf_tcp_lo_listener(api, &a);
 	get_cc(api, l, name, sizeof(name));
 	cr_assert_str_eq(name, def);
-	tcp_pair_on(api, l, &a, &c, &s);
+	conf_tcp_pair_on(api, l, &a, &c, &s);
 	get_cc(api, c, name, sizeof(name));
 	cr_assert_str_eq(name, def);
 	get_cc(api, s, name, sizeof(name));
@@ -1150,7 +1008,7 @@ CONFORMANCE(tcp_opts, congestion, .timeout = 10)
 	api->close(s);
 
 	OK(api->setsockopt(l, IPPROTO_TCP, TCP_CONGESTION, "reno", 5));
-	tcp_pair_on(api, l, &a, &c, &s);
+	conf_tcp_pair_on(api, l, &a, &c, &s);
 	get_cc(api, s, name, sizeof(name));
 	cr_assert_str_eq(name, "reno", "%s: accepted socket uses %s", api->name, name);
 	get_cc(api, c, name, sizeof(name));
@@ -1182,7 +1040,7 @@ CONFORMANCE(tcp_opts, congestion_default_is_the_sysctl, .timeout = 10)
 				  sizeof(sys)) == 0, "%s: sysctl tcp_congestion_control",
 		  api->name);
 	sys[strcspn(sys, "\n ")] = '\0';
-	fd = tcp_socket(api, 0);
+	fd = conf_tcp_socket(api, 0);
 	get_cc(api, fd, name, sizeof(name));
 	cr_assert_str_eq(name, sys, "%s: TCP_CONGESTION \"%s\", sysctl \"%s\"", api->name,
 			 name, sys);
@@ -1190,25 +1048,25 @@ CONFORMANCE(tcp_opts, congestion_default_is_the_sysctl, .timeout = 10)
 	other = strcmp(sys, "reno") != 0 ? "reno" : "cubic";
 	chosen = strcmp(sys, "cubic") != 0 ? "cubic" : "reno";
 
-	l = tcp_listener(api, &a);
-	l2 = tcp_socket(api, 0);
+	l = conf_tcp_lo_listener(api, &a);
+	l2 = conf_tcp_socket(api, 0);
 	OK(api->bind(l2, SA(&a2), sizeof(a2)));
 	OK(api->listen(l2, 8));
 	OK(api->setsockopt(l2, IPPROTO_TCP, TCP_CONGESTION, chosen, strlen(chosen)));
 	cr_assert(conf_sysctl(api, NULL, "net.ipv4.tcp_congestion_control", other) == 0);
-	fd = tcp_socket(api, 0);
+	fd = conf_tcp_socket(api, 0);
 	get_cc(api, fd, name, sizeof(name));
 	cr_assert_str_eq(name, other);
 	api->close(fd);
 
 	get_cc(api, l, name, sizeof(name));
 	cr_assert_str_eq(name, sys);
-	tcp_pair_on(api, l, &a, &c, &s);
+	conf_tcp_pair_on(api, l, &a, &c, &s);
 	get_cc(api, s, name, sizeof(name));
 	cr_assert_str_eq(name, other, "%s: accepted socket uses %s", api->name, name);
 	api->close(c);
 	api->close(s);
-	tcp_pair_on(api, l2, &a2, &c, &s);
+	conf_tcp_pair_on(api, l2, &a2, &c, &s);
 	get_cc(api, s, name, sizeof(name));
 	cr_assert_str_eq(name, chosen, "%s: accepted socket uses %s", api->name, name);
 	api->close(c);
@@ -1242,9 +1100,9 @@ CONFORMANCE(tcp_opts, buffers_doubling_and_locking, .timeout = 20)
 	int fd, l, c, s;
 	size_t got;
 
-	fd = tcp_socket(api, 0);
-	CONF_RET(get_int(api, fd, SOL_SOCKET, SO_SNDBUF), wdef);
-	CONF_RET(get_int(api, fd, SOL_SOCKET, SO_RCVBUF), rdef);
+	fd = conf_tcp_socket(api, 0);
+	CONF_RET(conf_tcp_get_int(api, fd, SOL_SOCKET, SO_SNDBUF), wdef);
+	CONF_RET(conf_tcp_get_int(api, fd, SOL_SOCKET, SO_RCVBUF), rdef);
 	CONF_RET(set_get(api, fd, SOL_SOCKET, SO_SNDBUF, 10000), 20000);
 	CONF_RET(set_get(api, fd, SOL_SOCKET, SO_RCVBUF, 10000), 20000);
 	CONF_RET(set_get(api, fd, SOL_SOCKET, SO_SNDBUF, 1), 4608);
@@ -1253,25 +1111,27 @@ CONFORMANCE(tcp_opts, buffers_doubling_and_locking, .timeout = 20)
 	CONF_RET(set_get(api, fd, SOL_SOCKET, SO_RCVBUF, INT_MAX), 2 * rmax);
 	api->close(fd);
 
-	l = tcp_listener(api, &a);
+	l = conf_tcp_lo_listener(api, &a);
 	OK(api->setsockopt(l, IPPROTO_TCP, TCP_CONGESTION, "cubic", 5));
-	c = tcp_socket(api, 0);
+	c = conf_tcp_socket(api, 0);
 	OK(api->setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, "cubic", 5));
 	OK(api->connect(c, SA(&a), sizeof(a)));
 	s = OK(api->accept4(l, NULL, NULL, 0));
 	wmax3 = sysctl_nth(api, "net.ipv4.tcp_wmem", 2);
-	CONF_RET(get_int(api, c, SOL_SOCKET, SO_SNDBUF), wmax3 < 2626560 ? wmax3 : 2626560);
-	CONF_RET(get_int(api, s, SOL_SOCKET, SO_SNDBUF), wmax3 < 2626560 ? wmax3 : 2626560);
-	CONF_RET(get_int(api, c, SOL_SOCKET, SO_RCVBUF), rdef);
-	CONF_RET(get_int(api, s, SOL_SOCKET, SO_RCVBUF), rdef);
+	CONF_RET(conf_tcp_get_int(api, c, SOL_SOCKET, SO_SNDBUF),
+		 wmax3 < 2626560 ? wmax3 : 2626560);
+	CONF_RET(conf_tcp_get_int(api, s, SOL_SOCKET, SO_SNDBUF),
+		 wmax3 < 2626560 ? wmax3 : 2626560);
+	CONF_RET(conf_tcp_get_int(api, c, SOL_SOCKET, SO_RCVBUF), rdef);
+	CONF_RET(conf_tcp_get_int(api, s, SOL_SOCKET, SO_RCVBUF), rdef);
 	api->close(c);
 	api->close(s);
 
-	OK(set_int(api, l, SOL_SOCKET, SO_SNDBUF, 30000));
-	OK(set_int(api, l, SOL_SOCKET, SO_RCVBUF, 40000));
-	c = tcp_socket(api, 0);
-	OK(set_int(api, c, SOL_SOCKET, SO_SNDBUF, 50000));
-	OK(set_int(api, c, SOL_SOCKET, SO_RCVBUF, 60000));
+	OK(conf_tcp_set_int(api, l, SOL_SOCKET, SO_SNDBUF, 30000));
+	OK(conf_tcp_set_int(api, l, SOL_SOCKET, SO_RCVBUF, 40000));
+	c = conf_tcp_socket(api, 0);
+	OK(conf_tcp_set_int(api, c, SOL_SOCKET, SO_SNDBUF, 50000));
+	OK(conf_tcp_set_int(api, c, SOL_SOCKET, SO_RCVBUF, 60000));
 	OK(api->connect(c, SA(&a), sizeof(a)));
 	s = OK(api->accept4(l, NULL, NULL, 0));
 	for (int dir = 0; dir < 2; dir++) {
@@ -1281,10 +1141,10 @@ CONFORMANCE(tcp_opts, buffers_doubling_and_locking, .timeout = 20)
 		for (got = 0; got < sizeof(buf);)
 			got += (size_t)OK(api->recv(to, buf, sizeof(buf) - got, 0));
 	}
-	CONF_RET(get_int(api, c, SOL_SOCKET, SO_SNDBUF), 100000);
-	CONF_RET(get_int(api, c, SOL_SOCKET, SO_RCVBUF), 120000);
-	CONF_RET(get_int(api, s, SOL_SOCKET, SO_SNDBUF), 60000);
-	CONF_RET(get_int(api, s, SOL_SOCKET, SO_RCVBUF), 80000);
+	CONF_RET(conf_tcp_get_int(api, c, SOL_SOCKET, SO_SNDBUF), 100000);
+	CONF_RET(conf_tcp_get_int(api, c, SOL_SOCKET, SO_RCVBUF), 120000);
+	CONF_RET(conf_tcp_get_int(api, s, SOL_SOCKET, SO_SNDBUF), 60000);
+	CONF_RET(conf_tcp_get_int(api, s, SOL_SOCKET, SO_RCVBUF), 80000);
 	api->close(c);
 	api->close(s);
 	api->close(l);
@@ -1303,53 +1163,53 @@ CONFORMANCE(tcp_opts, buffers_doubling_and_locking, .timeout = 20)
 CONFORMANCE(tcp_opts, keepalive_values, .timeout = 10)
 {
 	struct sockaddr_in a;
-	int fd = tcp_socket(api, 0), l, c, s;
+	int fd = conf_tcp_socket(api, 0), l, c, s;
 
-	CONF_RET(get_int(api, fd, SOL_SOCKET, SO_KEEPALIVE), 0);
+	CONF_RET(conf_tcp_get_int(api, fd, SOL_SOCKET, SO_KEEPALIVE), 0);
 	CONF_RET(set_get(api, fd, SOL_SOCKET, SO_KEEPALIVE, 3), 1);
 	CONF_RET(set_get(api, fd, SOL_SOCKET, SO_KEEPALIVE, 0), 0);
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_KEEPIDLE),
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_KEEPIDLE),
 		 sysctl_long(api, "net.ipv4.tcp_keepalive_time"));
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_KEEPINTVL),
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_KEEPINTVL),
 		 sysctl_long(api, "net.ipv4.tcp_keepalive_intvl"));
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_KEEPCNT),
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_KEEPCNT),
 		 sysctl_long(api, "net.ipv4.tcp_keepalive_probes"));
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_KEEPIDLE), 7200);
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_KEEPINTVL), 75);
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_KEEPCNT), 9);
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_KEEPIDLE), 7200);
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_KEEPINTVL), 75);
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_KEEPCNT), 9);
 
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_KEEPIDLE, 1), 1);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_KEEPIDLE, 32767), 32767);
-	FAILS(set_int(api, fd, IPPROTO_TCP, TCP_KEEPIDLE, 0), EINVAL);
-	FAILS(set_int(api, fd, IPPROTO_TCP, TCP_KEEPIDLE, 32768), EINVAL);
-	FAILS(set_int(api, fd, IPPROTO_TCP, TCP_KEEPIDLE, -1), EINVAL);
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_KEEPIDLE), 32767);
+	FAILS(conf_tcp_set_int(api, fd, IPPROTO_TCP, TCP_KEEPIDLE, 0), EINVAL);
+	FAILS(conf_tcp_set_int(api, fd, IPPROTO_TCP, TCP_KEEPIDLE, 32768), EINVAL);
+	FAILS(conf_tcp_set_int(api, fd, IPPROTO_TCP, TCP_KEEPIDLE, -1), EINVAL);
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_KEEPIDLE), 32767);
 
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_KEEPINTVL, 1), 1);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_KEEPINTVL, 32767), 32767);
-	FAILS(set_int(api, fd, IPPROTO_TCP, TCP_KEEPINTVL, 0), EINVAL);
-	FAILS(set_int(api, fd, IPPROTO_TCP, TCP_KEEPINTVL, 32768), EINVAL);
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_KEEPINTVL), 32767);
+	FAILS(conf_tcp_set_int(api, fd, IPPROTO_TCP, TCP_KEEPINTVL, 0), EINVAL);
+	FAILS(conf_tcp_set_int(api, fd, IPPROTO_TCP, TCP_KEEPINTVL, 32768), EINVAL);
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_KEEPINTVL), 32767);
 
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_KEEPCNT, 1), 1);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_KEEPCNT, 127), 127);
-	FAILS(set_int(api, fd, IPPROTO_TCP, TCP_KEEPCNT, 0), EINVAL);
-	FAILS(set_int(api, fd, IPPROTO_TCP, TCP_KEEPCNT, 128), EINVAL);
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_KEEPCNT), 127);
+	FAILS(conf_tcp_set_int(api, fd, IPPROTO_TCP, TCP_KEEPCNT, 0), EINVAL);
+	FAILS(conf_tcp_set_int(api, fd, IPPROTO_TCP, TCP_KEEPCNT, 128), EINVAL);
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_KEEPCNT), 127);
 	FAILS(api->setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, "", 1), EINVAL);
 	api->close(fd);
 
-	l = tcp_listener(api, &a);
-	OK(set_int(api, l, SOL_SOCKET, SO_KEEPALIVE, 1));
-	OK(set_int(api, l, IPPROTO_TCP, TCP_KEEPIDLE, 11));
-	OK(set_int(api, l, IPPROTO_TCP, TCP_KEEPINTVL, 12));
-	OK(set_int(api, l, IPPROTO_TCP, TCP_KEEPCNT, 13));
-	tcp_pair_on(api, l, &a, &c, &s);
-	CONF_RET(get_int(api, s, SOL_SOCKET, SO_KEEPALIVE), 1);
-	CONF_RET(get_int(api, s, IPPROTO_TCP, TCP_KEEPIDLE), 11);
-	CONF_RET(get_int(api, s, IPPROTO_TCP, TCP_KEEPINTVL), 12);
-	CONF_RET(get_int(api, s, IPPROTO_TCP, TCP_KEEPCNT), 13);
-	CONF_RET(get_int(api, c, SOL_SOCKET, SO_KEEPALIVE), 0);
+	l = conf_tcp_lo_listener(api, &a);
+	OK(conf_tcp_set_int(api, l, SOL_SOCKET, SO_KEEPALIVE, 1));
+	OK(conf_tcp_set_int(api, l, IPPROTO_TCP, TCP_KEEPIDLE, 11));
+	OK(conf_tcp_set_int(api, l, IPPROTO_TCP, TCP_KEEPINTVL, 12));
+	OK(conf_tcp_set_int(api, l, IPPROTO_TCP, TCP_KEEPCNT, 13));
+	conf_tcp_pair_on(api, l, &a, &c, &s);
+	CONF_RET(conf_tcp_get_int(api, s, SOL_SOCKET, SO_KEEPALIVE), 1);
+	CONF_RET(conf_tcp_get_int(api, s, IPPROTO_TCP, TCP_KEEPIDLE), 11);
+	CONF_RET(conf_tcp_get_int(api, s, IPPROTO_TCP, TCP_KEEPINTVL), 12);
+	CONF_RET(conf_tcp_get_int(api, s, IPPROTO_TCP, TCP_KEEPCNT), 13);
+	CONF_RET(conf_tcp_get_int(api, c, SOL_SOCKET, SO_KEEPALIVE), 0);
 	api->close(c);
 	api->close(s);
 	api->close(l);
@@ -1366,18 +1226,18 @@ CONFORMANCE(tcp_opts, keepalive_values, .timeout = 10)
  */
 CONFORMANCE(tcp_opts, keepalive_probes_on_the_wire, .timeout = 30)
 {
-	struct seg g[64];
+	struct conf_tcp_seg g[64];
 	struct tcp_info ti;
 	char b[4];
 	int l, c, s, cap, n, probes = 0, answers = 0, waited, err;
 	uint32_t una;
 
 	pair_setup(api, &l, &cap);
-	c = tcp_socket(api, SOCK_NONBLOCK);
-	OK(set_int(api, c, SOL_SOCKET, SO_KEEPALIVE, 1));
-	OK(set_int(api, c, IPPROTO_TCP, TCP_KEEPIDLE, 1));
-	OK(set_int(api, c, IPPROTO_TCP, TCP_KEEPINTVL, 1));
-	OK(set_int(api, c, IPPROTO_TCP, TCP_KEEPCNT, 3));
+	c = conf_tcp_socket(api, SOCK_NONBLOCK);
+	OK(conf_tcp_set_int(api, c, SOL_SOCKET, SO_KEEPALIVE, 1));
+	OK(conf_tcp_set_int(api, c, IPPROTO_TCP, TCP_KEEPIDLE, 1));
+	OK(conf_tcp_set_int(api, c, IPPROTO_TCP, TCP_KEEPINTVL, 1));
+	OK(conf_tcp_set_int(api, c, IPPROTO_TCP, TCP_KEEPCNT, 3));
 	pair_connect(api, l, c, &s);
 	api->sleep_ms(100);
 	n = take_segs(api, cap, g, 64);
@@ -1401,20 +1261,20 @@ CONFORMANCE(tcp_opts, keepalive_probes_on_the_wire, .timeout = 30)
 	}
 	cr_assert(probes >= 2 && probes <= 4 && answers == probes,
 		  "%s: %d probes, %d answers in 3.5 s", api->name, probes, answers);
-	ti = tcp_info(api, c);
+	ti = conf_tcp_info(api, c);
 	CONF_RET(ti.tcpi_state, TCP_ESTABLISHED);
 
 	vanish_b(api);
 	for (waited = 0; waited < 10000; waited += 10) {
-		if (wait_for(api, c, POLLERR, 0) & POLLERR)
+		if (conf_tcp_wait(api, c, POLLERR, 0) & POLLERR)
 			break;
 		api->sleep_ms(10);
 	}
 	cr_assert(waited >= 2000 && waited <= 5500,
 		  "%s: keepalive abort after %d ms, want 3 to 4 s", api->name, waited);
-	err = so_error(api, c);
+	err = conf_tcp_so_error(api, c);
 	CONF_RET(err, ETIMEDOUT);
-	CONF_RET(tcp_info(api, c).tcpi_state, TCP_CLOSE);
+	CONF_RET(conf_tcp_info(api, c).tcpi_state, TCP_CLOSE);
 	CONF_RET(api->recv(c, b, sizeof(b), 0), 0);
 	pair_teardown(api, c, s, l, true);
 }
@@ -1431,24 +1291,24 @@ CONFORMANCE(tcp_opts, keepalive_user_timeout, .timeout = 30)
 	int l, c, s, waited;
 
 	pair_setup(api, &l, NULL);
-	c = tcp_socket(api, SOCK_NONBLOCK);
-	OK(set_int(api, c, SOL_SOCKET, SO_KEEPALIVE, 1));
-	OK(set_int(api, c, IPPROTO_TCP, TCP_KEEPIDLE, 1));
-	OK(set_int(api, c, IPPROTO_TCP, TCP_KEEPINTVL, 1));
-	OK(set_int(api, c, IPPROTO_TCP, TCP_KEEPCNT, 100));
-	OK(set_int(api, c, IPPROTO_TCP, TCP_USER_TIMEOUT, 2500));
+	c = conf_tcp_socket(api, SOCK_NONBLOCK);
+	OK(conf_tcp_set_int(api, c, SOL_SOCKET, SO_KEEPALIVE, 1));
+	OK(conf_tcp_set_int(api, c, IPPROTO_TCP, TCP_KEEPIDLE, 1));
+	OK(conf_tcp_set_int(api, c, IPPROTO_TCP, TCP_KEEPINTVL, 1));
+	OK(conf_tcp_set_int(api, c, IPPROTO_TCP, TCP_KEEPCNT, 100));
+	OK(conf_tcp_set_int(api, c, IPPROTO_TCP, TCP_USER_TIMEOUT, 2500));
 	pair_connect(api, l, c, &s);
 	api->sleep_ms(1500);
 	vanish_b(api);
 	for (waited = 0; waited < 10000; waited += 10) {
-		if (wait_for(api, c, POLLERR, 0) & POLLERR)
+		if (conf_tcp_wait(api, c, POLLERR, 0) & POLLERR)
 			break;
 		api->sleep_ms(10);
 	}
 	cr_assert(waited >= 1500 && waited <= 4000,
 		  "%s: keepalive abort after %d ms, want ~2.5 s", api->name, waited);
-	CONF_RET(so_error(api, c), ETIMEDOUT);
-	CONF_RET(tcp_info(api, c).tcpi_state, TCP_CLOSE);
+	CONF_RET(conf_tcp_so_error(api, c), ETIMEDOUT);
+	CONF_RET(conf_tcp_info(api, c).tcpi_state, TCP_CLOSE);
 	pair_teardown(api, c, s, l, true);
 }
 
@@ -1463,30 +1323,30 @@ CONFORMANCE(tcp_opts, keepalive_user_timeout, .timeout = 30)
  */
 CONFORMANCE(tcp_opts, more_values, .timeout = 10)
 {
-	int fd = tcp_socket(api, 0);
+	int fd = conf_tcp_socket(api, 0);
 
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_SYNCNT),
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_SYNCNT),
 		 sysctl_long(api, "net.ipv4.tcp_syn_retries"));
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_SYNCNT), 6);
-	FAILS(set_int(api, fd, IPPROTO_TCP, TCP_SYNCNT, 0), EINVAL);
-	FAILS(set_int(api, fd, IPPROTO_TCP, TCP_SYNCNT, 128), EINVAL);
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_SYNCNT), 6);
+	FAILS(conf_tcp_set_int(api, fd, IPPROTO_TCP, TCP_SYNCNT, 0), EINVAL);
+	FAILS(conf_tcp_set_int(api, fd, IPPROTO_TCP, TCP_SYNCNT, 128), EINVAL);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_SYNCNT, 1), 1);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_SYNCNT, 127), 127);
 
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_LINGER2),
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_LINGER2),
 		 sysctl_long(api, "net.ipv4.tcp_fin_timeout"));
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_LINGER2, -5), -1);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_LINGER2, 30), 30);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_LINGER2, 200), 120);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_LINGER2, 0), 60);
 
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_WINDOW_CLAMP), 0);
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_WINDOW_CLAMP), 0);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_WINDOW_CLAMP, 100), 1152);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_WINDOW_CLAMP, 5000), 5000);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_WINDOW_CLAMP, -1), 1152);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_WINDOW_CLAMP, 0), 0);
 
-	CONF_RET(get_int(api, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT), 0);
+	CONF_RET(conf_tcp_get_int(api, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT), 0);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 100), 100);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, -1), -1);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 0), 0);
@@ -1503,24 +1363,24 @@ CONFORMANCE(tcp_opts, tcp_info_listener, .timeout = 10)
 	struct tcp_info ti;
 	int l, c1, c2, s;
 
-	l = tcp_listener(api, &a);
-	ti = tcp_info(api, l);
+	l = conf_tcp_lo_listener(api, &a);
+	ti = conf_tcp_info(api, l);
 	CONF_RET(ti.tcpi_state, TCP_LISTEN);
 	CONF_RET(ti.tcpi_unacked, 0);
 	CONF_RET(ti.tcpi_sacked, 8);
-	c1 = tcp_socket(api, 0);
-	c2 = tcp_socket(api, 0);
+	c1 = conf_tcp_socket(api, 0);
+	c2 = conf_tcp_socket(api, 0);
 	OK(api->connect(c1, SA(&a), sizeof(a)));
 	OK(api->connect(c2, SA(&a), sizeof(a)));
 	api->sleep_ms(20);
-	CONF_RET(tcp_info(api, l).tcpi_unacked, 2);
+	CONF_RET(conf_tcp_info(api, l).tcpi_unacked, 2);
 	s = OK(api->accept4(l, NULL, NULL, 0));
-	CONF_RET(tcp_info(api, l).tcpi_unacked, 1);
+	CONF_RET(conf_tcp_info(api, l).tcpi_unacked, 1);
 	api->close(s);
 	s = OK(api->accept4(l, NULL, NULL, 0));
-	CONF_RET(tcp_info(api, l).tcpi_unacked, 0);
+	CONF_RET(conf_tcp_info(api, l).tcpi_unacked, 0);
 	OK(api->listen(l, 3));
-	CONF_RET(tcp_info(api, l).tcpi_sacked, 3);
+	CONF_RET(conf_tcp_info(api, l).tcpi_sacked, 3);
 	api->close(s);
 	api->close(c1);
 	api->close(c2);

@@ -27,54 +27,9 @@
 
 #include "sockapi.h"
 #include "conf_util.h"
+#include "conf_tcp.h"
 
-#define PORT 5000
-
-static int tcp_socket(const struct sockapi *api)
-{
-	int fd = api->socket(AF_INET, SOCK_STREAM, 0);
-
-	cr_assert(fd >= 0, "%s: socket(SOCK_STREAM): %s", api->name, strerror(errno));
-	return fd;
-}
-
-/* A TCP socket listening on 127.0.0.1:PORT; *a gets that address. */
-static int tcp_listener(const struct sockapi *api, struct sockaddr_in *a)
-{
-	int l = tcp_socket(api);
-
-	*a = sin4("127.0.0.1", PORT);
-	OK(api->bind(l, SA(a), sizeof(*a)));
-	OK(api->listen(l, 8));
-	return l;
-}
-
-/* A connected pair on lo: *c the client, *s the accepted peer (listener closed). */
-static void tcp_pair(const struct sockapi *api, int *c, int *s)
-{
-	struct sockaddr_in a;
-	int l = tcp_listener(api, &a);
-
-	*c = tcp_socket(api);
-	OK(api->connect(*c, SA(&a), sizeof(a)));
-	*s = OK(api->accept4(l, NULL, NULL, 0));
-	api->close(l);
-}
-
-/* Wait up to ms for one of events on fd. Return: the revents (0 on timeout). */
-static short wait_for(const struct sockapi *api, int fd, short events, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-
-	OK(api->poll(&p, 1, ms));
-	return p.revents;
-}
-
-/* poll's revents for fd right now, asked for POLLIN only. */
-static short pollin_now(const struct sockapi *api, int fd)
-{
-	return wait_for(api, fd, POLLIN, 0);
-}
+#define PORT CONF_TCP_PORT
 
 /* An int ioctl of fd (asserted to succeed). */
 static int ioctl_int(const struct sockapi *api, int fd, unsigned long req)
@@ -83,21 +38,6 @@ static int ioctl_int(const struct sockapi *api, int fd, unsigned long req)
 
 	OK(api->ioctl(fd, req, &v));
 	return v;
-}
-
-static int get_int(const struct sockapi *api, int fd, int lvl, int name)
-{
-	socklen_t l = sizeof(int);
-	int v = -1;
-
-	OK(api->getsockopt(fd, lvl, name, &v, &l));
-	cr_assert_eq(l, sizeof(int));
-	return v;
-}
-
-static int set_int(const struct sockapi *api, int fd, int lvl, int name, int v)
-{
-	return api->setsockopt(fd, lvl, name, &v, sizeof(v));
 }
 
 /* Send the string msg on fd, all of it (asserted). */
@@ -183,7 +123,7 @@ CONFORMANCE(tcp_recv, peek_then_read, .timeout = 10)
 	char b[64];
 	int c, s, one = 1;
 
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	OK(api->setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
 	FAILS(api->recv(s, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT), EAGAIN);
 	send_str(api, c, "hello");
@@ -196,7 +136,7 @@ CONFORMANCE(tcp_recv, peek_then_read, .timeout = 10)
 	cr_assert(memcmp(b, "hello world", 11) == 0, "%s: peek got \"%.11s\"", api->name, b);
 	CONF_RET(api->recv(s, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT), 11);
 	CONF_RET(ioctl_int(api, s, FIONREAD), 11);
-	cr_assert(pollin_now(api, s) & POLLIN);
+	cr_assert(conf_tcp_poll(api, s, POLLIN, 0) & POLLIN);
 	CONF_RET(api->recv(s, b, 7, 0), 7);
 	cr_assert(memcmp(b, "hello w", 7) == 0);
 	CONF_RET(api->recv(s, b, sizeof(b), MSG_PEEK), 4);
@@ -221,7 +161,7 @@ CONFORMANCE(tcp_recv, peek_blocks_then_eof, .timeout = 10)
 	char b[16];
 	int c, s;
 
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	ac.fd = c;
 	actor_start(&ac);
 	CONF_RET(api->recv(s, b, sizeof(b), MSG_PEEK), 3);
@@ -247,33 +187,33 @@ CONFORMANCE(tcp_recv, peek_off, .timeout = 10)
 	char b[16];
 	int c, s;
 
-	tcp_pair(api, &c, &s);
-	CONF_RET(get_int(api, s, SOL_SOCKET, SO_PEEK_OFF), -1);
-	OK(set_int(api, s, SOL_SOCKET, SO_PEEK_OFF, -7));
-	CONF_RET(get_int(api, s, SOL_SOCKET, SO_PEEK_OFF), -7);
+	conf_tcp_pair(api, &c, &s);
+	CONF_RET(conf_tcp_get_int(api, s, SOL_SOCKET, SO_PEEK_OFF), -1);
+	OK(conf_tcp_set_int(api, s, SOL_SOCKET, SO_PEEK_OFF, -7));
+	CONF_RET(conf_tcp_get_int(api, s, SOL_SOCKET, SO_PEEK_OFF), -7);
 	send_str(api, c, "abcdefgh");
 	wait_inq(api, s, 8);
 	CONF_RET(api->recv(s, b, 3, MSG_PEEK), 3);
 	cr_assert(memcmp(b, "abc", 3) == 0);
-	OK(set_int(api, s, SOL_SOCKET, SO_PEEK_OFF, 0));
+	OK(conf_tcp_set_int(api, s, SOL_SOCKET, SO_PEEK_OFF, 0));
 	CONF_RET(api->recv(s, b, 3, MSG_PEEK), 3);
 	cr_assert(memcmp(b, "abc", 3) == 0);
 	CONF_RET(api->recv(s, b, 3, MSG_PEEK), 3);
 	cr_assert(memcmp(b, "def", 3) == 0, "%s: second peek \"%.3s\"", api->name, b);
-	CONF_RET(get_int(api, s, SOL_SOCKET, SO_PEEK_OFF), 6);
+	CONF_RET(conf_tcp_get_int(api, s, SOL_SOCKET, SO_PEEK_OFF), 6);
 	CONF_RET(api->recv(s, b, 3, 0), 3);
 	cr_assert(memcmp(b, "abc", 3) == 0);
-	CONF_RET(get_int(api, s, SOL_SOCKET, SO_PEEK_OFF), 3);
+	CONF_RET(conf_tcp_get_int(api, s, SOL_SOCKET, SO_PEEK_OFF), 3);
 	CONF_RET(api->recv(s, b, sizeof(b), MSG_PEEK), 2);
 	cr_assert(memcmp(b, "gh", 2) == 0);
-	CONF_RET(get_int(api, s, SOL_SOCKET, SO_PEEK_OFF), 5);
+	CONF_RET(conf_tcp_get_int(api, s, SOL_SOCKET, SO_PEEK_OFF), 5);
 	FAILS(api->recv(s, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT), EAGAIN);
-	OK(set_int(api, s, SOL_SOCKET, SO_PEEK_OFF, 1));
+	OK(conf_tcp_set_int(api, s, SOL_SOCKET, SO_PEEK_OFF, 1));
 	CONF_RET(api->recv(s, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT), 4);
 	cr_assert(memcmp(b, "efgh", 4) == 0);
 	CONF_RET(api->recv(s, b, sizeof(b), 0), 5);
 	cr_assert(memcmp(b, "defgh", 5) == 0);
-	CONF_RET(get_int(api, s, SOL_SOCKET, SO_PEEK_OFF), 0);
+	CONF_RET(conf_tcp_get_int(api, s, SOL_SOCKET, SO_PEEK_OFF), 0);
 	api->close(c);
 	api->close(s);
 }
@@ -290,7 +230,7 @@ CONFORMANCE(tcp_recv, peek_waitall, .timeout = 10)
 	double t0, dt;
 	int c, s;
 
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	send_str(api, c, "abc");
 	wait_inq(api, s, 3);
 	ac.fd = c;
@@ -324,7 +264,7 @@ CONFORMANCE(tcp_recv, no_address_and_flags, .timeout = 10)
 			    .msg_iovlen = 3, .msg_flags = -1 };
 	int c, s;
 
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	FAILS(api->recv(s, b3, sizeof(b3), MSG_ERRQUEUE), EAGAIN);
 	FAILS(api->recv(s, b3, sizeof(b3), MSG_ERRQUEUE | MSG_DONTWAIT), EAGAIN);
 	FAILS(api->recv(s, b3, sizeof(b3), MSG_OOB), EINVAL);
@@ -355,7 +295,7 @@ CONFORMANCE(tcp_recv, shut_rd_keeps_receiving, .timeout = 10)
 	char b[16];
 	int c, s;
 
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	send_str(api, c, "abcd");
 	wait_inq(api, s, 4);
 	OK(api->shutdown(s, SHUT_RD));
@@ -394,7 +334,7 @@ CONFORMANCE(tcp_recv, waitall_blocks_until_all, .timeout = 10)
 	double t0, dt;
 	int c, s;
 
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	send_str(api, c, "abc");
 	wait_inq(api, s, 3);
 	ac.fd = c;
@@ -429,7 +369,7 @@ CONFORMANCE(tcp_recv, waitall_short_on_fin, .timeout = 10)
 	char b[16];
 	int c, s;
 
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	send_str(api, c, "abc");
 	ac.fd = c;
 	actor_start(&ac);
@@ -452,7 +392,7 @@ CONFORMANCE(tcp_recv, waitall_short_on_shut_rd, .timeout = 10)
 	char b[16];
 	int c, s;
 
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	send_str(api, c, "abcd");
 	wait_inq(api, s, 4);
 	ac.fd = s;
@@ -478,7 +418,7 @@ CONFORMANCE(tcp_recv, waitall_short_on_signal, .timeout = 10)
 	int c, s;
 
 	conf_count_signal(SIGUSR1, false, NULL);
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	send_str(api, c, "ab");
 	wait_inq(api, s, 2);
 	conf_later_start(&it);
@@ -515,7 +455,7 @@ CONFORMANCE(tcp_recv, waitall_short_on_reset, .timeout = 10)
 	char b[16];
 	int c, s;
 
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	send_str(api, c, "abc");
 	wait_inq(api, s, 3);
 	ac.fd = c;
@@ -541,7 +481,7 @@ CONFORMANCE(tcp_recv, eintr_sa_restart_with_rcvtimeo, .timeout = 10)
 	int c, s;
 
 	conf_count_signal(SIGUSR1, true, NULL);
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	OK(api->setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
 	conf_later_start(&it);
 	FAILS(api->recv(s, b, sizeof(b), 0), EINTR);
@@ -565,7 +505,7 @@ CONFORMANCE(tcp_recv, rcvtimeo_expiry, .timeout = 10)
 	double t0, dt;
 	int c, s;
 
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	OK(api->setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
 	OK(api->getsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &got, &l));
 	cr_assert(got.tv_sec == 0 && got.tv_usec == 200000, "%s: SO_RCVTIMEO %ld.%06ld",
@@ -604,7 +544,7 @@ CONFORMANCE(tcp_recv, msg_trunc_discards, .timeout = 10)
 	char b[16];
 	int c, s;
 
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	send_str(api, c, "0123456789");
 	wait_inq(api, s, 10);
 	CONF_RET(api->recv(s, NULL, 4, MSG_TRUNC), 4);
@@ -638,7 +578,7 @@ CONFORMANCE(tcp_recv, dontwait_eagain, .timeout = 10)
 	struct iovec iov = { b, sizeof(b) };
 	int c, s, fl;
 
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	FAILS(api->recv(s, b, sizeof(b), MSG_DONTWAIT), EAGAIN);
 	FAILS(api->recv(s, b, sizeof(b), MSG_DONTWAIT | MSG_WAITALL), EAGAIN);
 	fl = OK(api->fcntl(s, F_GETFL, 0));
@@ -668,10 +608,10 @@ CONFORMANCE(tcp_recv, eof_after_fin, .timeout = 10)
 	char b[8];
 	int c, s;
 
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	send_str(api, c, "bye");
 	OK(api->shutdown(c, SHUT_WR));
-	cr_assert(wait_for(api, s, POLLRDHUP, 1000) & POLLRDHUP, "%s: no FIN", api->name);
+	cr_assert(conf_tcp_poll(api, s, POLLRDHUP, 1000) & POLLRDHUP, "%s: no FIN", api->name);
 	CONF_RET(ioctl_int(api, s, FIONREAD), 3);
 	CONF_RET(api->recv(s, b, sizeof(b), 0), 3);
 	CONF_RET(ioctl_int(api, s, FIONREAD), 0);
@@ -705,8 +645,8 @@ CONFORMANCE(tcp_recv, enotconn_unconnected_and_listening, .timeout = 10)
 	struct iovec iov = { b, sizeof(b) };
 	int u, l, fds[2], i;
 
-	u = tcp_socket(api);
-	l = tcp_listener(api, &a);
+	u = conf_tcp_socket(api, 0);
+	l = conf_tcp_lo_listener(api, &a);
 	fds[0] = u;
 	fds[1] = l;
 	for (i = 0; i < 2; i++) {
@@ -767,10 +707,10 @@ CONFORMANCE(tcp_recv, recv_while_connecting, .timeout = 20)
 	char b[16];
 	int l, c1, s1, c2;
 
-	l = tcp_socket(api);
+	l = conf_tcp_socket(api, 0);
 	OK(api->bind(l, SA(&a), sizeof(a)));
 	OK(api->listen(l, 0));
-	c1 = tcp_socket(api);
+	c1 = conf_tcp_socket(api, 0);
 	OK(api->connect(c1, SA(&a), sizeof(a)));
 	c2 = OK(api->socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
 	FAILS(api->connect(c2, SA(&a), sizeof(a)), EINPROGRESS);
@@ -804,12 +744,12 @@ CONFORMANCE(tcp_recv, fionread_after_reset, .timeout = 10)
 	char b[16];
 	int c, s;
 
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	send_str(api, c, "abc");
 	wait_inq(api, s, 3);
 	OK(api->setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
 	api->close(c);
-	cr_assert(wait_for(api, s, POLLERR, 1000) & POLLERR, "%s: no RST", api->name);
+	cr_assert(conf_tcp_poll(api, s, POLLERR, 1000) & POLLERR, "%s: no RST", api->name);
 	CONF_RET(ioctl_int(api, s, FIONREAD), 3);
 	CONF_RET(api->recv(s, b, sizeof(b), 0), 3);
 	FAILS(api->recv(s, b, sizeof(b), 0), ECONNRESET);
@@ -839,29 +779,29 @@ CONFORMANCE(tcp_recv, rcvlowat_values, .timeout = 10)
 	cr_assert(sscanf(rmem, "%ld %ld %ld", &lo, &def, &hi) == 3, "%s: tcp_rmem \"%s\"",
 		  api->name, rmem);
 	cap = (int)(hi / 2);
-	fd = tcp_socket(api);
-	CONF_RET(get_int(api, fd, SOL_SOCKET, SO_RCVLOWAT), 1);
-	OK(set_int(api, fd, SOL_SOCKET, SO_RCVLOWAT, 10));
-	CONF_RET(get_int(api, fd, SOL_SOCKET, SO_RCVLOWAT), 10);
-	OK(set_int(api, fd, SOL_SOCKET, SO_RCVLOWAT, 0));
-	CONF_RET(get_int(api, fd, SOL_SOCKET, SO_RCVLOWAT), 1);
-	OK(set_int(api, fd, SOL_SOCKET, SO_RCVLOWAT, -1));
-	CONF_RET(get_int(api, fd, SOL_SOCKET, SO_RCVLOWAT), cap);
-	OK(set_int(api, fd, SOL_SOCKET, SO_RCVLOWAT, 1 << 30));
-	CONF_RET(get_int(api, fd, SOL_SOCKET, SO_RCVLOWAT), cap);
+	fd = conf_tcp_socket(api, 0);
+	CONF_RET(conf_tcp_get_int(api, fd, SOL_SOCKET, SO_RCVLOWAT), 1);
+	OK(conf_tcp_set_int(api, fd, SOL_SOCKET, SO_RCVLOWAT, 10));
+	CONF_RET(conf_tcp_get_int(api, fd, SOL_SOCKET, SO_RCVLOWAT), 10);
+	OK(conf_tcp_set_int(api, fd, SOL_SOCKET, SO_RCVLOWAT, 0));
+	CONF_RET(conf_tcp_get_int(api, fd, SOL_SOCKET, SO_RCVLOWAT), 1);
+	OK(conf_tcp_set_int(api, fd, SOL_SOCKET, SO_RCVLOWAT, -1));
+	CONF_RET(conf_tcp_get_int(api, fd, SOL_SOCKET, SO_RCVLOWAT), cap);
+	OK(conf_tcp_set_int(api, fd, SOL_SOCKET, SO_RCVLOWAT, 1 << 30));
+	CONF_RET(conf_tcp_get_int(api, fd, SOL_SOCKET, SO_RCVLOWAT), cap);
 	FAILS(api->setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, 2), EINVAL);
-	CONF_RET(get_int(api, fd, SOL_SOCKET, SO_RCVBUF), 2 * cap);
+	CONF_RET(conf_tcp_get_int(api, fd, SOL_SOCKET, SO_RCVBUF), 2 * cap);
 	api->close(fd);
 
-	fd = tcp_socket(api);
-	OK(set_int(api, fd, SOL_SOCKET, SO_RCVLOWAT, 50000));
-	CONF_RET(get_int(api, fd, SOL_SOCKET, SO_RCVBUF), def);
-	OK(set_int(api, fd, SOL_SOCKET, SO_RCVLOWAT, 100000));
-	CONF_RET(get_int(api, fd, SOL_SOCKET, SO_RCVBUF), 200000);
-	OK(set_int(api, fd, SOL_SOCKET, SO_RCVBUF, 10000));
-	OK(set_int(api, fd, SOL_SOCKET, SO_RCVLOWAT, 1 << 30));
-	CONF_RET(get_int(api, fd, SOL_SOCKET, SO_RCVLOWAT), 10000);
-	CONF_RET(get_int(api, fd, SOL_SOCKET, SO_RCVBUF), 20000);
+	fd = conf_tcp_socket(api, 0);
+	OK(conf_tcp_set_int(api, fd, SOL_SOCKET, SO_RCVLOWAT, 50000));
+	CONF_RET(conf_tcp_get_int(api, fd, SOL_SOCKET, SO_RCVBUF), def);
+	OK(conf_tcp_set_int(api, fd, SOL_SOCKET, SO_RCVLOWAT, 100000));
+	CONF_RET(conf_tcp_get_int(api, fd, SOL_SOCKET, SO_RCVBUF), 200000);
+	OK(conf_tcp_set_int(api, fd, SOL_SOCKET, SO_RCVBUF, 10000));
+	OK(conf_tcp_set_int(api, fd, SOL_SOCKET, SO_RCVLOWAT, 1 << 30));
+	CONF_RET(conf_tcp_get_int(api, fd, SOL_SOCKET, SO_RCVLOWAT), 10000);
+	CONF_RET(conf_tcp_get_int(api, fd, SOL_SOCKET, SO_RCVBUF), 20000);
 	api->close(fd);
 }
 
@@ -875,32 +815,33 @@ CONFORMANCE(tcp_recv, rcvlowat_poll, .timeout = 10)
 	char b[32];
 	int c, s, one = 1;
 
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	OK(api->setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
-	OK(set_int(api, s, SOL_SOCKET, SO_RCVLOWAT, 10));
+	OK(conf_tcp_set_int(api, s, SOL_SOCKET, SO_RCVLOWAT, 10));
 	send_str(api, c, "12345");
 	wait_inq(api, s, 5);
 	api->sleep_ms(20);
-	cr_assert_eq(pollin_now(api, s), 0, "%s: POLLIN below SO_RCVLOWAT", api->name);
+	cr_assert_eq(conf_tcp_poll(api, s, POLLIN, 0), 0, "%s: POLLIN below SO_RCVLOWAT",
+		     api->name);
 	send_str(api, c, "67890");
 	wait_inq(api, s, 10);
-	cr_assert(wait_for(api, s, POLLIN, 1000) & POLLIN, "%s: no POLLIN at SO_RCVLOWAT",
+	cr_assert(conf_tcp_poll(api, s, POLLIN, 1000) & POLLIN, "%s: no POLLIN at SO_RCVLOWAT",
 		  api->name);
 	CONF_RET(api->recv(s, b, 3, MSG_DONTWAIT), 3);
-	cr_assert_eq(pollin_now(api, s), 0, "%s: POLLIN with 7 of 10", api->name);
+	cr_assert_eq(conf_tcp_poll(api, s, POLLIN, 0), 0, "%s: POLLIN with 7 of 10", api->name);
 	CONF_RET(api->recv(s, b, sizeof(b), MSG_DONTWAIT), 7);
 	cr_assert(memcmp(b, "4567890", 7) == 0);
 
 	send_str(api, c, "xy");
 	wait_inq(api, s, 2);
-	cr_assert_eq(pollin_now(api, s), 0);
-	OK(set_int(api, s, SOL_SOCKET, SO_RCVLOWAT, 2));
-	cr_assert(pollin_now(api, s) & POLLIN, "%s: no POLLIN after lowering the mark",
-		  api->name);
-	OK(set_int(api, s, SOL_SOCKET, SO_RCVLOWAT, 10));
-	cr_assert_eq(pollin_now(api, s), 0);
+	cr_assert_eq(conf_tcp_poll(api, s, POLLIN, 0), 0);
+	OK(conf_tcp_set_int(api, s, SOL_SOCKET, SO_RCVLOWAT, 2));
+	cr_assert(conf_tcp_poll(api, s, POLLIN, 0) & POLLIN,
+		  "%s: no POLLIN after lowering the mark", api->name);
+	OK(conf_tcp_set_int(api, s, SOL_SOCKET, SO_RCVLOWAT, 10));
+	cr_assert_eq(conf_tcp_poll(api, s, POLLIN, 0), 0);
 	OK(api->shutdown(c, SHUT_WR));
-	cr_assert(wait_for(api, s, POLLIN, 1000) & POLLIN, "%s: no POLLIN after FIN",
+	cr_assert(conf_tcp_poll(api, s, POLLIN, 1000) & POLLIN, "%s: no POLLIN after FIN",
 		  api->name);
 	CONF_RET(api->recv(s, b, sizeof(b), 0), 2);
 	CONF_RET(api->recv(s, b, sizeof(b), 0), 0);
@@ -924,9 +865,9 @@ CONFORMANCE(tcp_recv, rcvlowat_blocking_recv, .timeout = 10)
 	double t0, dt;
 	int c, s, one = 1;
 
-	tcp_pair(api, &c, &s);
+	conf_tcp_pair(api, &c, &s);
 	OK(api->setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
-	OK(set_int(api, s, SOL_SOCKET, SO_RCVLOWAT, 10));
+	OK(conf_tcp_set_int(api, s, SOL_SOCKET, SO_RCVLOWAT, 10));
 	OK(api->setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
 	ac.fd = c;
 	actor_start(&ac);
@@ -963,8 +904,8 @@ CONFORMANCE(tcp_recv, rcvlowat_with_rcvtimeo, .timeout = 10)
 	double t0, dt;
 	int c, s;
 
-	tcp_pair(api, &c, &s);
-	OK(set_int(api, s, SOL_SOCKET, SO_RCVLOWAT, 10));
+	conf_tcp_pair(api, &c, &s);
+	OK(conf_tcp_set_int(api, s, SOL_SOCKET, SO_RCVLOWAT, 10));
 	OK(api->setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
 	send_str(api, c, "abcd");
 	wait_inq(api, s, 4);
@@ -990,16 +931,16 @@ CONFORMANCE(tcp_recv, fionread_siocinq, .timeout = 10)
 	char b[16];
 	int c, s, l, u, v;
 
-	u = tcp_socket(api);
+	u = conf_tcp_socket(api, 0);
 	CONF_RET(ioctl_int(api, u, FIONREAD), 0);
 	CONF_RET(ioctl_int(api, u, SIOCOUTQ), 0);
 	CONF_RET(ioctl_int(api, u, SIOCOUTQNSD), 0);
-	l = tcp_listener(api, &a);
+	l = conf_tcp_lo_listener(api, &a);
 	FAILS(api->ioctl(l, FIONREAD, &v), EINVAL);
 	FAILS(api->ioctl(l, SIOCINQ, &v), EINVAL);
 	FAILS(api->ioctl(l, SIOCOUTQ, &v), EINVAL);
 	FAILS(api->ioctl(l, SIOCOUTQNSD, &v), EINVAL);
-	c = tcp_socket(api);
+	c = conf_tcp_socket(api, 0);
 	OK(api->connect(c, SA(&a), sizeof(a)));
 	s = OK(api->accept4(l, NULL, NULL, 0));
 	CONF_RET(ioctl_int(api, s, FIONREAD), 0);
@@ -1041,12 +982,12 @@ CONFORMANCE(tcp_recv, siocoutq_with_closed_window, .timeout = 20)
 
 	conf_fill(pat, sizeof(pat), 3);
 	a = sin4("127.0.0.1", PORT);
-	l = tcp_socket(api);
-	OK(set_int(api, l, SOL_SOCKET, SO_RCVBUF, sz));
+	l = conf_tcp_socket(api, 0);
+	OK(conf_tcp_set_int(api, l, SOL_SOCKET, SO_RCVBUF, sz));
 	OK(api->bind(l, SA(&a), sizeof(a)));
 	OK(api->listen(l, 1));
-	c = tcp_socket(api);
-	OK(set_int(api, c, SOL_SOCKET, SO_SNDBUF, sz));
+	c = conf_tcp_socket(api, 0);
+	OK(conf_tcp_set_int(api, c, SOL_SOCKET, SO_SNDBUF, sz));
 	OK(api->connect(c, SA(&a), sizeof(a)));
 	s = OK(api->accept4(l, NULL, NULL, 0));
 	api->close(l);
@@ -1077,7 +1018,7 @@ CONFORMANCE(tcp_recv, siocoutq_with_closed_window, .timeout = 20)
 	while (got < sent) {
 		static char b[65536];
 
-		cr_assert(wait_for(api, s, POLLIN, 1000) & POLLIN, "%s: stalled at %zu of %zu",
+		cr_assert(conf_tcp_poll(api, s, POLLIN, 1000) & POLLIN, "%s: stalled at %zu of %zu",
 			  api->name, got, sent);
 		r = OK(api->recv(s, b, sizeof(b), MSG_DONTWAIT));
 		cr_assert(r > 0 && memcmp(b, pat + got, (size_t)r) == 0);

@@ -19,82 +19,16 @@
 
 #include "sockapi.h"
 #include "conf_util.h"
+#include "conf_tcp.h"
 
-#define PORT 5000
-
-/* A fresh AF_INET/SOCK_STREAM socket (asserted). */
-static int tcp_socket(const struct sockapi *api)
-{
-	int fd = api->socket(AF_INET, SOCK_STREAM, 0);
-
-	cr_assert(fd >= 0, "%s: socket(SOCK_STREAM): %s", api->name, strerror(errno));
-	return fd;
-}
-
-/* A TCP socket listening on 127.0.0.1:PORT; *a gets that address. */
-static int tcp_listener(const struct sockapi *api, struct sockaddr_in *a)
-{
-	int l = tcp_socket(api);
-
-	*a = sin4("127.0.0.1", PORT);
-	OK(api->bind(l, SA(a), sizeof(*a)));
-	OK(api->listen(l, 8));
-	return l;
-}
-
-/* Connect a fresh socket (*c) to listener l at a and accept its peer (*s). */
-static void tcp_pair(const struct sockapi *api, int l, const struct sockaddr_in *a, int *c, int *s)
-{
-	*c = tcp_socket(api);
-	OK(api->connect(*c, (const struct sockaddr *)a, sizeof(*a)));
-	*s = OK(api->accept4(l, NULL, NULL, 0));
-}
-
-/* Wait up to ms for one of events on fd. Return: the revents (0 on timeout). */
-static short wait_for(const struct sockapi *api, int fd, short events, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-
-	OK(api->poll(&p, 1, ms));
-	return p.revents;
-}
+#define PORT CONF_TCP_PORT
 
 /* Assert the revents poll reports for fd right now, asked for everything. */
 static void assert_poll(const struct sockapi *api, int fd, short want)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN | POLLPRI | POLLOUT | POLLRDHUP };
+	short got = conf_tcp_poll(api, fd, POLLIN | POLLPRI | POLLOUT | POLLRDHUP, 0);
 
-	OK(api->poll(&p, 1, 0));
-	cr_assert_eq(p.revents, want, "%s: poll revents %#x, want %#x", api->name, p.revents,
-		     want);
-}
-
-/* Receive exactly n bytes on the stream fd within 1 s and assert they are want. */
-static void expect_bytes(const struct sockapi *api, int fd, const void *want, size_t n)
-{
-	static char buf[4096];
-	size_t got = 0;
-	ssize_t r;
-
-	cr_assert(n <= sizeof(buf));
-	while (got < n) {
-		cr_assert(wait_for(api, fd, POLLIN, 1000) & POLLIN, "%s: %zu of %zu bytes came",
-			  api->name, got, n);
-		r = OK(api->recv(fd, buf + got, n - got, MSG_DONTWAIT));
-		cr_assert(r > 0, "%s: EOF after %zu of %zu bytes", api->name, got, n);
-		got += (size_t)r;
-	}
-	cr_assert(memcmp(buf, want, n) == 0, "%s: stream bytes differ", api->name);
-}
-
-/* SO_ERROR of fd (reading it clears it). */
-static int so_error(const struct sockapi *api, int fd)
-{
-	socklen_t l = sizeof(int);
-	int e = -1;
-
-	OK(api->getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &l));
-	return e;
+	cr_assert_eq(got, want, "%s: poll revents %#x, want %#x", api->name, got, want);
 }
 
 /*
@@ -133,7 +67,7 @@ static int send_in_child(const struct sockapi *api, int fd, int flags)
  */
 CONFORMANCE(tcp_send, unconnected_send_sigpipe_kills, .timeout = 10)
 {
-	int s = tcp_socket(api);
+	int s = conf_tcp_socket(api, 0);
 
 	cr_assert_eq(send_in_child(api, s, MSG_NOSIGNAL), EPIPE);
 	cr_assert_eq(send_in_child(api, s, 0), -SIGPIPE,
@@ -160,7 +94,7 @@ CONFORMANCE(tcp_send, unconnected_send_is_epipe, .timeout = 10)
 	int s, l;
 
 	conf_count_signal(SIGPIPE, false, &old);
-	s = tcp_socket(api);
+	s = conf_tcp_socket(api, 0);
 	FAILS(api->send(s, "x", 1, 0), EPIPE);
 	cr_assert_eq(conf_signals(), 1, "%s: %d SIGPIPE", api->name, conf_signals());
 	FAILS(api->write(s, "x", 1), EPIPE);
@@ -184,7 +118,7 @@ CONFORMANCE(tcp_send, unconnected_send_is_epipe, .timeout = 10)
 	FAILS(api->recv(s, b, sizeof(b), MSG_DONTWAIT), ENOTCONN);
 	FAILS(api->read(s, b, sizeof(b)), ENOTCONN);
 
-	l = tcp_listener(api, &la);
+	l = conf_tcp_lo_listener(api, &la);
 	FAILS(api->send(l, "x", 1, MSG_NOSIGNAL), EPIPE);
 	FAILS(api->send(l, "x", 1, 0), EPIPE);
 	cr_assert_eq(conf_signals(), 10, "%s: %d SIGPIPE, want 10", api->name, conf_signals());
@@ -208,14 +142,14 @@ CONFORMANCE(tcp_send, sendto_unconnected_is_epipe, .timeout = 10)
 	int s, l;
 
 	conf_count_signal(SIGPIPE, false, &old);
-	l = tcp_listener(api, &a);
-	s = tcp_socket(api);
+	l = conf_tcp_lo_listener(api, &a);
+	s = conf_tcp_socket(api, 0);
 	FAILS(api->sendto(s, "x", 1, 0, SA(&a), sizeof(a)), EPIPE);
 	FAILS(api->sendmsg(s, &m, 0), EPIPE);
 	cr_assert_eq(conf_signals(), 2, "%s: %d SIGPIPE, want 2", api->name, conf_signals());
 	FAILS(api->sendto(s, "x", 1, MSG_NOSIGNAL, SA(&a), sizeof(a)), EPIPE);
 	cr_assert_eq(conf_signals(), 2);
-	cr_assert_eq(wait_for(api, l, POLLIN, 50), 0, "%s: a connection came", api->name);
+	cr_assert_eq(conf_tcp_poll(api, l, POLLIN, 50), 0, "%s: a connection came", api->name);
 	sigaction(SIGPIPE, &old, NULL);
 	api->close(s);
 	api->close(l);
@@ -239,8 +173,8 @@ CONFORMANCE(tcp_send, sendto_connected_ignores_address, .timeout = 10)
 			    .msg_iovlen = 1 };
 	int l, c, s;
 
-	l = tcp_listener(api, &a);
-	tcp_pair(api, l, &a, &c, &s);
+	l = conf_tcp_lo_listener(api, &a);
+	conf_tcp_pair_on(api, l, &a, &c, &s);
 	CONF_RET(api->sendto(c, "a", 1, 0, SA(&other), sizeof(other)), 1);
 	CONF_RET(api->sendto(c, "b", 1, 0, SA(&a), 3), 1);
 	CONF_RET(api->sendto(c, "c", 1, 0, SA(&six), sizeof(six)), 1);
@@ -250,9 +184,9 @@ CONFORMANCE(tcp_send, sendto_connected_ignores_address, .timeout = 10)
 	FAILS(api->sendto(c, "X", 1, 0, SA(big), sizeof(big)), EINVAL);
 	FAILS(api->sendto(c, "X", 1, 0, conf_bad_ptr(), sizeof(a)), EFAULT);
 	CONF_RET(api->sendto(c, "e", 1, 0, SA(big), sizeof(struct sockaddr_storage)), 1);
-	expect_bytes(api, s, "abcdme", 6);
+	conf_tcp_expect(api, s, "abcdme", 6);
 	CONF_RET(api->send(s, "back", 4, 0), 4);
-	expect_bytes(api, c, "back", 4);
+	conf_tcp_expect(api, c, "back", 4);
 	api->close(s);
 	api->close(c);
 	api->close(l);
@@ -271,12 +205,12 @@ static int reset_after_peer_close(const struct sockapi *api, int l, const struct
 	char b[4];
 	int c, s;
 
-	tcp_pair(api, l, a, &c, &s);
+	conf_tcp_pair_on(api, l, a, &c, &s);
 	api->close(s);
-	cr_assert(wait_for(api, c, POLLRDHUP, 1000) & POLLRDHUP, "%s: no FIN", api->name);
+	cr_assert(conf_tcp_poll(api, c, POLLRDHUP, 1000) & POLLRDHUP, "%s: no FIN", api->name);
 	CONF_RET(api->recv(c, b, sizeof(b), 0), 0);
 	CONF_RET(api->send(c, "a", 1, 0), 1);
-	cr_assert(wait_for(api, c, POLLERR, 1000) & POLLERR, "%s: no RST", api->name);
+	cr_assert(conf_tcp_poll(api, c, POLLERR, 1000) & POLLERR, "%s: no RST", api->name);
 	return c;
 }
 
@@ -288,7 +222,7 @@ static int reset_after_peer_close(const struct sockapi *api, int l, const struct
 CONFORMANCE(tcp_send, epipe_after_reset_sigpipe_kills, .timeout = 10)
 {
 	struct sockaddr_in a;
-	int l = tcp_listener(api, &a), c = reset_after_peer_close(api, l, &a);
+	int l = conf_tcp_lo_listener(api, &a), c = reset_after_peer_close(api, l, &a);
 
 	cr_assert_eq(send_in_child(api, c, 0), -SIGPIPE,
 		     "%s: send after the peer's RST did not die of SIGPIPE", api->name);
@@ -310,7 +244,7 @@ CONFORMANCE(tcp_send, epipe_after_reset_nosignal, .timeout = 10)
 	int l, c;
 
 	conf_count_signal(SIGPIPE, false, &old);
-	l = tcp_listener(api, &a);
+	l = conf_tcp_lo_listener(api, &a);
 	c = reset_after_peer_close(api, l, &a);
 	assert_poll(api, c, POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDHUP);
 	FAILS(api->send(c, "b", 1, MSG_NOSIGNAL), EPIPE);
@@ -320,7 +254,7 @@ CONFORMANCE(tcp_send, epipe_after_reset_nosignal, .timeout = 10)
 	FAILS(api->write(c, "b", 1), EPIPE);
 	cr_assert_eq(conf_signals(), 2, "%s: %d SIGPIPE, want 2", api->name, conf_signals());
 	CONF_RET(api->recv(c, b, sizeof(b), 0), 0);
-	CONF_RET(so_error(api, c), 0);
+	CONF_RET(conf_tcp_so_error(api, c), 0);
 	sigaction(SIGPIPE, &old, NULL);
 	api->close(c);
 	api->close(l);
@@ -337,10 +271,10 @@ CONFORMANCE(tcp_send, epipe_after_reset_so_error, .timeout = 10)
 	int l, c;
 
 	conf_count_signal(SIGPIPE, false, &old);
-	l = tcp_listener(api, &a);
+	l = conf_tcp_lo_listener(api, &a);
 	c = reset_after_peer_close(api, l, &a);
-	CONF_RET(so_error(api, c), EPIPE);
-	CONF_RET(so_error(api, c), 0);
+	CONF_RET(conf_tcp_so_error(api, c), EPIPE);
+	CONF_RET(conf_tcp_so_error(api, c), 0);
 	assert_poll(api, c, POLLIN | POLLOUT | POLLHUP | POLLRDHUP);
 	FAILS(api->send(c, "b", 1, 0), EPIPE);
 	cr_assert_eq(conf_signals(), 1);
@@ -364,8 +298,8 @@ CONFORMANCE(tcp_send, epipe_after_shut_wr, .timeout = 10)
 	int l, c, s, u;
 
 	conf_count_signal(SIGPIPE, false, &old);
-	l = tcp_listener(api, &a);
-	tcp_pair(api, l, &a, &c, &s);
+	l = conf_tcp_lo_listener(api, &a);
+	conf_tcp_pair_on(api, l, &a, &c, &s);
 	CONF_RET(api->send(c, "w", 1, 0), 1);
 	CONF_RET(api->shutdown(c, SHUT_WR), 0);
 	FAILS(api->send(c, "x", 1, 0), EPIPE);
@@ -375,21 +309,21 @@ CONFORMANCE(tcp_send, epipe_after_shut_wr, .timeout = 10)
 	cr_assert_eq(conf_signals(), 1, "%s: SIGPIPE despite MSG_NOSIGNAL", api->name);
 	FAILS(api->write(c, "x", 1), EPIPE);
 	cr_assert_eq(conf_signals(), 2);
-	expect_bytes(api, s, "w", 1);
+	conf_tcp_expect(api, s, "w", 1);
 	CONF_RET(api->recv(s, b, sizeof(b), 0), 0);
 	CONF_RET(api->send(s, "rev", 3, 0), 3);
-	expect_bytes(api, c, "rev", 3);
+	conf_tcp_expect(api, c, "rev", 3);
 	assert_poll(api, c, POLLOUT);
 	api->close(s);
 	api->close(c);
 
-	tcp_pair(api, l, &a, &c, &s);
+	conf_tcp_pair_on(api, l, &a, &c, &s);
 	CONF_RET(api->shutdown(c, SHUT_RD), 0);
 	CONF_RET(api->send(c, "d", 1, 0), 1);
-	expect_bytes(api, s, "d", 1);
+	conf_tcp_expect(api, s, "d", 1);
 	CONF_RET(api->recv(c, b, sizeof(b), 0), 0);
 
-	u = tcp_socket(api);
+	u = conf_tcp_socket(api, 0);
 	FAILS(api->shutdown(u, SHUT_WR), ENOTCONN);
 	FAILS(api->shutdown(u, SHUT_RDWR), ENOTCONN);
 	cr_assert_eq(conf_signals(), 2);
@@ -412,7 +346,7 @@ static void abort_peer(const struct sockapi *api, int c, int s)
 
 	OK(api->setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
 	OK(api->close(s));
-	cr_assert(wait_for(api, c, POLLERR, 1000) & POLLERR, "%s: no RST", api->name);
+	cr_assert(conf_tcp_poll(api, c, POLLERR, 1000) & POLLERR, "%s: no RST", api->name);
 }
 
 /*
@@ -429,8 +363,8 @@ CONFORMANCE(tcp_send, econnreset_recv_first, .timeout = 10)
 	int l, c, s;
 
 	conf_count_signal(SIGPIPE, false, &old);
-	l = tcp_listener(api, &a);
-	tcp_pair(api, l, &a, &c, &s);
+	l = conf_tcp_lo_listener(api, &a);
+	conf_tcp_pair_on(api, l, &a, &c, &s);
 	abort_peer(api, c, s);
 	assert_poll(api, c, POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDHUP);
 	FAILS(api->recv(c, b, sizeof(b), 0), ECONNRESET);
@@ -459,8 +393,8 @@ CONFORMANCE(tcp_send, econnreset_send_first, .timeout = 10)
 	int l, c, s;
 
 	conf_count_signal(SIGPIPE, false, &old);
-	l = tcp_listener(api, &a);
-	tcp_pair(api, l, &a, &c, &s);
+	l = conf_tcp_lo_listener(api, &a);
+	conf_tcp_pair_on(api, l, &a, &c, &s);
 	abort_peer(api, c, s);
 	FAILS(api->send(c, "x", 1, 0), ECONNRESET);
 	cr_assert_eq(conf_signals(), 0, "%s: SIGPIPE with ECONNRESET", api->name);
@@ -469,10 +403,10 @@ CONFORMANCE(tcp_send, econnreset_send_first, .timeout = 10)
 	CONF_RET(api->recv(c, b, sizeof(b), 0), 0);
 	api->close(c);
 
-	tcp_pair(api, l, &a, &c, &s);
+	conf_tcp_pair_on(api, l, &a, &c, &s);
 	abort_peer(api, c, s);
-	CONF_RET(so_error(api, c), ECONNRESET);
-	CONF_RET(so_error(api, c), 0);
+	CONF_RET(conf_tcp_so_error(api, c), ECONNRESET);
+	CONF_RET(conf_tcp_so_error(api, c), 0);
 	CONF_RET(api->recv(c, b, sizeof(b), 0), 0);
 	FAILS(api->send(c, "x", 1, MSG_NOSIGNAL), EPIPE);
 	cr_assert_eq(conf_signals(), 1);
@@ -492,12 +426,12 @@ CONFORMANCE(tcp_send, econnreset_close_with_unread_data, .timeout = 10)
 	char b[4];
 	int l, c, s;
 
-	l = tcp_listener(api, &a);
-	tcp_pair(api, l, &a, &c, &s);
+	l = conf_tcp_lo_listener(api, &a);
+	conf_tcp_pair_on(api, l, &a, &c, &s);
 	CONF_RET(api->send(c, "abc", 3, 0), 3);
-	cr_assert(wait_for(api, s, POLLIN, 1000) & POLLIN);
+	cr_assert(conf_tcp_poll(api, s, POLLIN, 1000) & POLLIN);
 	OK(api->close(s));
-	cr_assert(wait_for(api, c, POLLERR, 1000) & POLLERR, "%s: no RST", api->name);
+	cr_assert(conf_tcp_poll(api, c, POLLERR, 1000) & POLLERR, "%s: no RST", api->name);
 	assert_poll(api, c, POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDHUP);
 	FAILS(api->recv(c, b, sizeof(b), 0), ECONNRESET);
 	CONF_RET(api->recv(c, b, sizeof(b), 0), 0);
@@ -518,10 +452,10 @@ CONFORMANCE(tcp_send, econnreset_after_queued_data, .timeout = 10)
 	int l, c, s;
 
 	conf_count_signal(SIGPIPE, false, &old);
-	l = tcp_listener(api, &a);
-	tcp_pair(api, l, &a, &c, &s);
+	l = conf_tcp_lo_listener(api, &a);
+	conf_tcp_pair_on(api, l, &a, &c, &s);
 	CONF_RET(api->send(s, "xyz", 3, 0), 3);
-	cr_assert(wait_for(api, c, POLLIN, 1000) & POLLIN);
+	cr_assert(conf_tcp_poll(api, c, POLLIN, 1000) & POLLIN);
 	abort_peer(api, c, s);
 	CONF_RET(api->recv(c, b, sizeof(b), 0), 3);
 	cr_assert(memcmp(b, "xyz", 3) == 0);
@@ -529,9 +463,9 @@ CONFORMANCE(tcp_send, econnreset_after_queued_data, .timeout = 10)
 	CONF_RET(api->recv(c, b, sizeof(b), 0), 0);
 	api->close(c);
 
-	tcp_pair(api, l, &a, &c, &s);
+	conf_tcp_pair_on(api, l, &a, &c, &s);
 	CONF_RET(api->send(s, "xyz", 3, 0), 3);
-	cr_assert(wait_for(api, c, POLLIN, 1000) & POLLIN);
+	cr_assert(conf_tcp_poll(api, c, POLLIN, 1000) & POLLIN);
 	abort_peer(api, c, s);
 	FAILS(api->send(c, "q", 1, 0), ECONNRESET);
 	CONF_RET(api->recv(c, b, sizeof(b), 0), 3);

@@ -19,48 +19,18 @@
 
 #include "sockapi.h"
 #include "conf_util.h"
+#include "conf_tcp.h"
 
-#define PORT 5000
+#define PORT CONF_TCP_PORT
 #define POLL_ALL (POLLIN | POLLPRI | POLLOUT | POLLRDHUP)
-
-static int tcp_socket(const struct sockapi *api, int flags)
-{
-	int fd = api->socket(AF_INET, SOCK_STREAM | flags, 0);
-
-	cr_assert(fd >= 0, "%s: socket(SOCK_STREAM): %s", api->name, strerror(errno));
-	return fd;
-}
 
 /* A socket listening on ip:PORT with backlog; *a (if not NULL) gets ip:PORT. */
 static int tcp_listener(const struct sockapi *api, const char *ip, int backlog,
 			struct sockaddr_in *a)
 {
-	struct sockaddr_in b = sin4(ip, PORT);
-	int l = tcp_socket(api, 0);
-
-	OK(api->bind(l, SA(&b), sizeof(b)));
-	OK(api->listen(l, backlog));
 	if (a)
-		*a = b;
-	return l;
-}
-
-/* Wait up to ms for events on fd. Return: revents (0 on timeout). */
-static short wait_for(const struct sockapi *api, int fd, short events, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-
-	OK(api->poll(&p, 1, ms));
-	return p.revents;
-}
-
-static int so_error(const struct sockapi *api, int fd)
-{
-	socklen_t l = sizeof(int);
-	int e = -1;
-
-	OK(api->getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &l));
-	return e;
+		*a = sin4(ip, PORT);
+	return conf_tcp_listener(api, ip, PORT, backlog, false, 0);
 }
 
 static void assert_revents(const struct sockapi *api, short got, short want)
@@ -95,9 +65,9 @@ CONFORMANCE(tcp_states, connect_refused, .timeout = 10)
 	int l, c, s;
 
 	l = tcp_listener(api, "127.0.0.1", 4, &a);
-	c = tcp_socket(api, 0);
+	c = conf_tcp_socket(api, 0);
 	FAILS(api->connect(c, SA(&none), sizeof(none)), ECONNREFUSED);
-	CONF_RET(so_error(api, c), 0);
+	CONF_RET(conf_tcp_so_error(api, c), 0);
 	assert_refused_name(api, c);
 	FAILS(api->connect(c, SA(&none), sizeof(none)), ECONNREFUSED);
 	CONF_RET(api->connect(c, SA(&a), sizeof(a)), 0);
@@ -124,23 +94,24 @@ CONFORMANCE(tcp_states, connect_refused_nonblocking, .timeout = 10)
 	struct sockaddr_in none = sin4("127.0.0.1", PORT + 1), n;
 	int c;
 
-	c = tcp_socket(api, SOCK_NONBLOCK);
+	c = conf_tcp_socket(api, SOCK_NONBLOCK);
 	FAILS(api->connect(c, SA(&none), sizeof(none)), EINPROGRESS);
-	cr_assert(wait_for(api, c, POLLOUT, 1000) & POLLERR);
-	assert_revents(api, wait_for(api, c, POLL_ALL, 0),
+	cr_assert(conf_tcp_poll(api, c, POLLOUT, 1000) & POLLERR);
+	assert_revents(api, conf_tcp_poll(api, c, POLL_ALL, 0),
 		       POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDHUP);
-	CONF_RET(so_error(api, c), ECONNREFUSED);
-	CONF_RET(so_error(api, c), 0);
-	assert_revents(api, wait_for(api, c, POLL_ALL, 0), POLLIN | POLLOUT | POLLHUP | POLLRDHUP);
+	CONF_RET(conf_tcp_so_error(api, c), ECONNREFUSED);
+	CONF_RET(conf_tcp_so_error(api, c), 0);
+	assert_revents(api, conf_tcp_poll(api, c, POLL_ALL, 0),
+		       POLLIN | POLLOUT | POLLHUP | POLLRDHUP);
 	n = conf_local_of(api, c);
 	conf_assert_ip(n.sin_addr, "127.0.0.1");
 	cr_assert_neq(n.sin_port, 0);
 	FAILS(api->connect(c, SA(&none), sizeof(none)), ECONNABORTED);
 	assert_refused_name(api, c);
 	FAILS(api->connect(c, SA(&none), sizeof(none)), EINPROGRESS);
-	cr_assert(wait_for(api, c, POLLOUT, 1000) & POLLERR);
+	cr_assert(conf_tcp_poll(api, c, POLLOUT, 1000) & POLLERR);
 	FAILS(api->connect(c, SA(&none), sizeof(none)), ECONNREFUSED);
-	CONF_RET(so_error(api, c), 0);
+	CONF_RET(conf_tcp_so_error(api, c), 0);
 	FAILS(api->connect(c, SA(&none), sizeof(none)), EINPROGRESS);
 	api->close(c);
 }
@@ -158,20 +129,20 @@ CONFORMANCE(tcp_states, connect_refused_error_goes_to_first_call, .timeout = 10)
 	int c;
 
 	conf_count_signal(SIGPIPE, false, &old);
-	c = tcp_socket(api, SOCK_NONBLOCK);
+	c = conf_tcp_socket(api, SOCK_NONBLOCK);
 	FAILS(api->connect(c, SA(&none), sizeof(none)), EINPROGRESS);
-	cr_assert(wait_for(api, c, POLLOUT, 1000) & POLLERR);
+	cr_assert(conf_tcp_poll(api, c, POLLOUT, 1000) & POLLERR);
 	FAILS(api->send(c, "x", 1, 0), ECONNREFUSED);
 	cr_assert_eq(conf_signals(), 0);
 	FAILS(api->send(c, "x", 1, MSG_NOSIGNAL), EPIPE);
 	api->close(c);
 
-	c = tcp_socket(api, SOCK_NONBLOCK);
+	c = conf_tcp_socket(api, SOCK_NONBLOCK);
 	FAILS(api->connect(c, SA(&none), sizeof(none)), EINPROGRESS);
-	cr_assert(wait_for(api, c, POLLOUT, 1000) & POLLERR);
+	cr_assert(conf_tcp_poll(api, c, POLLOUT, 1000) & POLLERR);
 	FAILS(api->recv(c, b, sizeof(b), 0), ECONNREFUSED);
 	CONF_RET(api->recv(c, b, sizeof(b), 0), 0);
-	CONF_RET(so_error(api, c), 0);
+	CONF_RET(conf_tcp_so_error(api, c), 0);
 	cr_assert_eq(conf_signals(), 0);
 	sigaction(SIGPIPE, &old, NULL);
 	api->close(c);
@@ -189,17 +160,17 @@ CONFORMANCE(tcp_states, connect_nonblocking, .timeout = 10)
 	int l, c, s;
 
 	l = tcp_listener(api, "127.0.0.1", 4, &a);
-	c = tcp_socket(api, SOCK_NONBLOCK);
+	c = conf_tcp_socket(api, SOCK_NONBLOCK);
 	FAILS(api->connect(c, SA(&a), sizeof(a)), EINPROGRESS);
-	cr_assert(wait_for(api, c, POLLOUT, 1000) & POLLOUT);
-	assert_revents(api, wait_for(api, c, POLL_ALL, 0), POLLOUT);
-	CONF_RET(so_error(api, c), 0);
+	cr_assert(conf_tcp_poll(api, c, POLLOUT, 1000) & POLLOUT);
+	assert_revents(api, conf_tcp_poll(api, c, POLL_ALL, 0), POLLOUT);
+	CONF_RET(conf_tcp_so_error(api, c), 0);
 	CONF_RET(api->connect(c, SA(&a), sizeof(a)), 0);
 	FAILS(api->connect(c, SA(&a), sizeof(a)), EISCONN);
 	FAILS(api->connect(c, SA(&a), sizeof(a)), EISCONN);
 	s = OK(api->accept4(l, NULL, NULL, 0));
 	CONF_RET(api->send(c, "n", 1, 0), 1);
-	cr_assert(wait_for(api, s, POLLIN, 1000) & POLLIN);
+	cr_assert(conf_tcp_poll(api, s, POLLIN, 1000) & POLLIN);
 	CONF_RET(api->recv(s, (char[4]){ 0 }, 4, 0), 1);
 	api->close(s);
 	api->close(c);
@@ -216,11 +187,11 @@ static int stuck_connect(const struct sockapi *api, int l, const struct sockaddr
 {
 	int c;
 
-	*filler = tcp_socket(api, 0);
+	*filler = conf_tcp_socket(api, 0);
 	OK(api->connect(*filler, (const struct sockaddr *)a, sizeof(*a)));
-	c = tcp_socket(api, SOCK_NONBLOCK);
+	c = conf_tcp_socket(api, SOCK_NONBLOCK);
 	FAILS(api->connect(c, (const struct sockaddr *)a, sizeof(*a)), EINPROGRESS);
-	cr_assert_eq(wait_for(api, c, POLL_ALL, 100), 0, "%s: connected through a full queue",
+	cr_assert_eq(conf_tcp_poll(api, c, POLL_ALL, 100), 0, "%s: connected through a full queue",
 		     api->name);
 	return c;
 }
@@ -264,8 +235,8 @@ CONFORMANCE(tcp_states, connect_ealready, .timeout = 15)
 	fs = OK(api->accept4(l, NULL, NULL, 0));
 	api->close(fs);
 	api->close(f);
-	cr_assert(wait_for(api, c, POLLOUT, 3000) & POLLOUT, "%s: never connected", api->name);
-	CONF_RET(so_error(api, c), 0);
+	cr_assert(conf_tcp_poll(api, c, POLLOUT, 3000) & POLLOUT, "%s: never connected", api->name);
+	CONF_RET(conf_tcp_so_error(api, c), 0);
 	CONF_RET(api->connect(c, SA(&a), sizeof(a)), 0);
 	FAILS(api->connect(c, SA(&a), sizeof(a)), EISCONN);
 	s = OK(api->accept4(l, NULL, NULL, 0));
@@ -292,12 +263,12 @@ CONFORMANCE(tcp_states, shutdown_aborts_connect, .timeout = 15)
 	l = tcp_listener(api, "127.0.0.1", 0, &a);
 	c = stuck_connect(api, l, &a, &f);
 	CONF_RET(api->shutdown(c, SHUT_WR), 0);
-	assert_revents(api, wait_for(api, c, POLL_ALL, 0), POLLOUT | POLLERR | POLLHUP);
-	CONF_RET(so_error(api, c), ECONNRESET);
+	assert_revents(api, conf_tcp_poll(api, c, POLL_ALL, 0), POLLOUT | POLLERR | POLLHUP);
+	CONF_RET(conf_tcp_so_error(api, c), ECONNRESET);
 	FAILS(api->connect(c, SA(&a), sizeof(a)), EINPROGRESS);
 	FAILS(api->connect(c, SA(&a), sizeof(a)), EALREADY);
 	CONF_RET(api->shutdown(c, SHUT_RD), 0);
-	CONF_RET(so_error(api, c), ECONNRESET);
+	CONF_RET(conf_tcp_so_error(api, c), ECONNRESET);
 	api->close(c);
 	api->close(f);
 	api->close(l);
@@ -321,7 +292,7 @@ CONFORMANCE(tcp_states, connect_eisconn_and_unspec, .timeout = 10)
 	l = tcp_listener(api, "0.0.0.0", 4, &a);
 	a = sin4("127.0.0.1", PORT);
 	FAILS(api->connect(l, SA(&a), sizeof(a)), EISCONN);
-	c = tcp_socket(api, 0);
+	c = conf_tcp_socket(api, 0);
 	OK(api->connect(c, SA(&a), sizeof(a)));
 	s = OK(api->accept4(l, NULL, NULL, 0));
 	FAILS(api->connect(c, SA(&a), sizeof(a)), EISCONN);
@@ -332,9 +303,9 @@ CONFORMANCE(tcp_states, connect_eisconn_and_unspec, .timeout = 10)
 
 	me = conf_local_of(api, c);
 	CONF_RET(api->connect(c, SA(&un), sizeof(un)), 0);
-	cr_assert(wait_for(api, s, POLLERR, 1000) & POLLERR, "%s: peer saw no RST", api->name);
+	cr_assert(conf_tcp_poll(api, s, POLLERR, 1000) & POLLERR, "%s: peer saw no RST", api->name);
 	FAILS(api->recv(s, (char[4]){ 0 }, 4, 0), ECONNRESET);
-	assert_revents(api, wait_for(api, c, POLL_ALL, 0), POLLOUT | POLLERR | POLLHUP);
+	assert_revents(api, conf_tcp_poll(api, c, POLL_ALL, 0), POLLOUT | POLLERR | POLLHUP);
 	FAILS(api->getpeername(c, SA(&p), &pl), ENOTCONN);
 	n = conf_local_of(api, c);
 	conf_assert_ip(n.sin_addr, "0.0.0.0");
@@ -363,7 +334,7 @@ CONFORMANCE(tcp_states, connect_bad_addresses, .timeout = 10)
 	struct sockaddr_in6 six = { .sin6_family = AF_INET6, .sin6_port = htons(PORT) };
 	int c;
 
-	c = tcp_socket(api, 0);
+	c = conf_tcp_socket(api, 0);
 	FAILS(api->connect(c, SA(&a), 3), EINVAL);
 	FAILS(api->connect(c, SA(&a), sizeof(a) - 1), EINVAL);
 	FAILS(api->connect(c, SA(&six), sizeof(six)), EAFNOSUPPORT);
@@ -389,21 +360,22 @@ CONFORMANCE(tcp_states, listen_backlog, .timeout = 20)
 	int l, c[3], s;
 
 	l = tcp_listener(api, "127.0.0.1", 0, &a);
-	c[0] = tcp_socket(api, 0);
+	c[0] = conf_tcp_socket(api, 0);
 	OK(api->connect(c[0], SA(&a), sizeof(a)));
-	c[1] = tcp_socket(api, SOCK_NONBLOCK);
+	c[1] = conf_tcp_socket(api, SOCK_NONBLOCK);
 	FAILS(api->connect(c[1], SA(&a), sizeof(a)), EINPROGRESS);
-	cr_assert_eq(wait_for(api, c[1], POLLOUT, 100), 0, "%s: backlog 0 took two", api->name);
+	cr_assert_eq(conf_tcp_poll(api, c[1], POLLOUT, 100), 0, "%s: backlog 0 took two",
+		     api->name);
 	CONF_RET(api->listen(l, 1), 0);
-	cr_assert(wait_for(api, c[1], POLLOUT, 3000) & POLLOUT, "%s: listen(1) did not let "
+	cr_assert(conf_tcp_poll(api, c[1], POLLOUT, 3000) & POLLOUT, "%s: listen(1) did not let "
 		  "the second in", api->name);
-	c[2] = tcp_socket(api, SOCK_NONBLOCK);
+	c[2] = conf_tcp_socket(api, SOCK_NONBLOCK);
 	FAILS(api->connect(c[2], SA(&a), sizeof(a)), EINPROGRESS);
-	cr_assert_eq(wait_for(api, c[2], POLLOUT, 100), 0, "%s: backlog 1 took three",
+	cr_assert_eq(conf_tcp_poll(api, c[2], POLLOUT, 100), 0, "%s: backlog 1 took three",
 		     api->name);
 	s = OK(api->accept4(l, NULL, NULL, 0));
 	api->close(s);
-	cr_assert(wait_for(api, c[2], POLLOUT, 3000) & POLLOUT, "%s: third never got in",
+	cr_assert(conf_tcp_poll(api, c[2], POLLOUT, 3000) & POLLOUT, "%s: third never got in",
 		  api->name);
 	for (int i = 0; i < 2; i++)
 		api->close(OK(api->accept4(l, NULL, NULL, 0)));
@@ -442,7 +414,7 @@ CONFORMANCE(tcp_states, accept4_flags, .timeout = 10)
 	OK(api->getsockopt(l, SOL_SOCKET, SO_ACCEPTCONN, &v, &vl));
 	cr_assert_eq(v, 1);
 	for (int i = 0; i < 4; i++) {
-		c[i] = tcp_socket(api, 0);
+		c[i] = conf_tcp_socket(api, 0);
 		OK(api->connect(c[i], SA(&a), sizeof(a)));
 		s[i] = OK(api->accept4(l, NULL, NULL, flags[i]));
 		assert_fd_flags(api, s[i], flags[i] & SOCK_NONBLOCK, flags[i] & SOCK_CLOEXEC);
@@ -454,9 +426,9 @@ CONFORMANCE(tcp_states, accept4_flags, .timeout = 10)
 	OK(api->fcntl(l, F_SETFL, O_NONBLOCK));
 	FAILS(api->accept4(l, NULL, NULL, 0), EAGAIN);
 	FAILS(api->accept4(l, NULL, NULL, SOCK_NONBLOCK), EAGAIN);
-	u = tcp_socket(api, 0);
+	u = conf_tcp_socket(api, 0);
 	OK(api->connect(u, SA(&a), sizeof(a)));
-	cr_assert(wait_for(api, l, POLLIN, 1000) & POLLIN);
+	cr_assert(conf_tcp_poll(api, l, POLLIN, 1000) & POLLIN);
 	FAILS(api->accept4(l, NULL, NULL, 0x1000), EINVAL);
 	FAILS(api->accept4(l, NULL, NULL, MSG_DONTWAIT), EINVAL);
 	v = OK(api->accept4(l, NULL, NULL, 0));
@@ -464,12 +436,12 @@ CONFORMANCE(tcp_states, accept4_flags, .timeout = 10)
 	api->close(v);
 	api->close(u);
 
-	u = tcp_socket(api, 0);
+	u = conf_tcp_socket(api, 0);
 	FAILS(api->accept4(u, NULL, NULL, 0), EINVAL);
 	FAILS(api->accept4(c[0], NULL, NULL, 0), EINVAL);
 	FAILS(api->accept4(s[0], NULL, NULL, 0), EINVAL);
 	CONF_RET(api->shutdown(l, SHUT_RDWR), 0);
-	assert_revents(api, wait_for(api, l, POLL_ALL, 0), POLLOUT | POLLHUP);
+	assert_revents(api, conf_tcp_poll(api, l, POLL_ALL, 0), POLLOUT | POLLHUP);
 	FAILS(api->accept4(l, NULL, NULL, 0), EINVAL);
 	api->close(u);
 	for (int i = 0; i < 4; i++) {
@@ -496,11 +468,11 @@ CONFORMANCE(tcp_states, names_on_both_ends, .timeout = 10)
 	socklen_t fl = sizeof(from), sl = 4, pl = sizeof(p);
 	int u, al, l, c, s, c2, s2, c3, s3;
 
-	u = tcp_socket(api, 0);
+	u = conf_tcp_socket(api, 0);
 	fresh = conf_local_of(api, u);
 	conf_assert_addr(&fresh, "0.0.0.0", 0);
 	FAILS(api->getpeername(u, SA(&p), &pl), ENOTCONN);
-	al = tcp_socket(api, 0);
+	al = conf_tcp_socket(api, 0);
 	OK(api->listen(al, 1));
 	n = conf_local_of(api, al);
 	conf_assert_ip(n.sin_addr, "0.0.0.0");
@@ -513,7 +485,7 @@ CONFORMANCE(tcp_states, names_on_both_ends, .timeout = 10)
 	pl = sizeof(p);
 	FAILS(api->getpeername(l, SA(&p), &pl), ENOTCONN);
 
-	c = tcp_socket(api, 0);
+	c = conf_tcp_socket(api, 0);
 	OK(api->connect(c, SA(&dst), sizeof(dst)));
 	memset(&from, 0xee, sizeof(from));
 	s = OK(api->accept4(l, SA(&from), &fl, 0));
@@ -530,14 +502,14 @@ CONFORMANCE(tcp_states, names_on_both_ends, .timeout = 10)
 	n = conf_local_of(api, s);
 	conf_assert_addr(&n, "127.0.0.2", PORT);
 
-	c2 = tcp_socket(api, 0);
+	c2 = conf_tcp_socket(api, 0);
 	OK(api->connect(c2, SA(&dst), sizeof(dst)));
 	memset(small, 0xee, sizeof(small));
 	s2 = OK(api->accept4(l, SA(small), &sl, 0));
 	cr_assert_eq(sl, sizeof(struct sockaddr_in), "%s: addrlen %u", api->name, sl);
 	cr_assert(small[0] == AF_INET && small[1] == 0 && small[4] == 0xee,
 		  "%s: a 4-byte accept address is not a truncated copy", api->name);
-	c3 = tcp_socket(api, 0);
+	c3 = conf_tcp_socket(api, 0);
 	OK(api->connect(c3, SA(&dst), sizeof(dst)));
 	s3 = OK(api->accept4(l, NULL, &sl, 0));
 

@@ -12,35 +12,19 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
 #include "sockapi.h"
 #include "conf_util.h"
+#include "conf_tcp.h"
 
-#define ETH_HLEN_ 14
-#define TH_PSH_ 0x08
-#define TH_ACK_ 0x10
-#define TH_URG_ 0x20
-
-/* One TCP data segment from A as captured. */
-struct seg {
-	uint8_t flags;
-	uint16_t urp;
-	uint32_t seq;
-	size_t len;
-	uint8_t data[64];
-};
-
-static uint16_t get16(const uint8_t *p)
+/* Is g a data segment (payload > 0) from A? */
+static bool data_from_a(const struct conf_tcp_seg *g)
 {
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	return g->from_a && g->len > 0;
 }
 
 /*
@@ -48,52 +32,9 @@ static uint32_t get32(const uint8_t *p)
  * the last take (up to max into out, first 64 payload bytes each).
  * Return: how many there were.
  */
-static int take_segs(const struct sockapi *api, int cap, struct seg *out, int max)
+static int take_segs(const struct sockapi *api, int cap, struct conf_tcp_seg *out, int max)
 {
-	static const uint8_t src[4] = { 198, 18, 0, 1 };
-	struct frame *fr;
-	int n, segs = 0;
-
-	n = api->capture_take(cap, &fr);
-	cr_assert(n >= 0, "%s: capture_take", api->name);
-	for (int i = 0; i < n; i++) {
-		const uint8_t *ip = fr[i].data + ETH_HLEN_, *th;
-		size_t ihl, doff, tot;
-
-		if (fr[i].len < ETH_HLEN_ + 40 || get16(fr[i].data + 12) != 0x0800 ||
-		    ip[9] != IPPROTO_TCP || memcmp(ip + 12, src, 4) != 0)
-			continue;
-		ihl = (size_t)(ip[0] & 15) * 4;
-		tot = get16(ip + 2);
-		th = ip + ihl;
-		doff = (size_t)(th[12] >> 4) * 4;
-		if (tot <= ihl + doff || ETH_HLEN_ + tot > fr[i].len)
-			continue;
-		if (segs < max) {
-			out[segs].flags = th[13];
-			out[segs].urp = get16(th + 18);
-			out[segs].seq = get32(th + 4);
-			out[segs].len = tot - ihl - doff;
-			memcpy(out[segs].data, th + doff,
-			       out[segs].len < 64 ? out[segs].len : 64);
-		}
-		segs++;
-	}
-	capture_free(fr, n);
-	return segs;
-}
-
-/* Wait up to ms of the stack's time for one of events on fd. Return: revents. */
-static short wait_for(const struct sockapi *api, int fd, short events, unsigned ms)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-
-	for (unsigned t = 0;; t += 5) {
-		OK(api->poll(&p, 1, 0));
-		if ((p.revents & events) || t >= ms)
-			return p.revents;
-		api->sleep_ms(5);
-	}
+	return conf_tcp_take_if(api, cap, out, max, data_from_a);
 }
 
 /*
@@ -103,27 +44,11 @@ static short wait_for(const struct sockapi *api, int fd, short events, unsigned 
  */
 static void setup(const struct sockapi *api, int *c, int *s, int *cap)
 {
-	struct sockaddr_in b = sin4("198.18.0.2", 80);
-	struct seg none[1];
-	int l;
-
-	cr_assert(api->topo(conf_topo_pair) == 0, "%s: topology", api->name);
+	conf_tcp_two_hosts(api, c, s, cap, 0, 0);
+	OK(api->fcntl(*c, F_SETFL, O_NONBLOCK));
 	cr_assert(api->enter("B") == 0);
-	l = OK(api->socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
-	OK(api->bind(l, SA(&b), sizeof(b)));
-	OK(api->listen(l, 4));
+	OK(api->fcntl(*s, F_SETFL, O_NONBLOCK));
 	cr_assert(api->enter("A") == 0);
-	*c = OK(api->socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
-	FAILS(api->connect(*c, SA(&b), sizeof(b)), EINPROGRESS);
-	cr_assert(wait_for(api, *c, POLLOUT, 2000) & POLLOUT, "%s: connect", api->name);
-	cr_assert(api->enter("B") == 0);
-	cr_assert(wait_for(api, l, POLLIN, 1000) & POLLIN, "%s: accept", api->name);
-	*s = OK(api->accept4(l, NULL, NULL, SOCK_NONBLOCK));
-	api->close(l);
-	*cap = api->capture_start("B", "veth1");
-	cr_assert(*cap >= 0, "%s: capture", api->name);
-	cr_assert(api->enter("A") == 0);
-	take_segs(api, *cap, none, 0);
 }
 
 /* Close both ends (c in A, s in B) and let the FIN exchange finish. */
@@ -139,25 +64,13 @@ static void teardown(const struct sockapi *api, int c, int s)
 /* Read exactly the string want from s (in B) within 1 s; returns in A. */
 static void b_reads(const struct sockapi *api, int s, const char *want)
 {
-	char buf[64];
-	size_t n = strlen(want), got = 0;
-	ssize_t r;
-
 	cr_assert(api->enter("B") == 0);
-	while (got < n) {
-		cr_assert(wait_for(api, s, POLLIN, 1000) & POLLIN, "%s: B got %zu of %zu bytes",
-			  api->name, got, n);
-		r = OK(api->recv(s, buf + got, sizeof(buf) - got, MSG_DONTWAIT));
-		cr_assert(r > 0);
-		got += (size_t)r;
-	}
-	cr_assert_eq(got, n, "%s: B got %zu bytes, want %zu", api->name, got, n);
-	cr_assert(memcmp(buf, want, n) == 0, "%s: B got \"%.*s\"", api->name, (int)n, buf);
+	conf_tcp_expect_str(api, s, want);
 	cr_assert(api->enter("A") == 0);
 }
 
 /* Assert seg is one plain data segment (ACK|PSH) carrying exactly want. */
-static void assert_seg(const struct sockapi *api, const struct seg *g, const char *want)
+static void assert_seg(const struct sockapi *api, const struct conf_tcp_seg *g, const char *want)
 {
 	size_t n = strlen(want);
 
@@ -174,7 +87,7 @@ static void assert_seg(const struct sockapi *api, const struct seg *g, const cha
  */
 CONFORMANCE(tcp_wire, msg_more_makes_one_segment, .timeout = 20)
 {
-	struct seg g[8];
+	struct conf_tcp_seg g[8];
 	int c, s, cap, one = 1;
 
 	setup(api, &c, &s, &cap);
@@ -208,7 +121,7 @@ CONFORMANCE(tcp_wire, msg_more_makes_one_segment, .timeout = 20)
  */
 CONFORMANCE(tcp_wire, nodelay_sends_each_call, .timeout = 20)
 {
-	struct seg g[8];
+	struct conf_tcp_seg g[8];
 	int c, s, cap, one = 1;
 
 	setup(api, &c, &s, &cap);
@@ -233,7 +146,7 @@ CONFORMANCE(tcp_wire, nodelay_sends_each_call, .timeout = 20)
  */
 CONFORMANCE(tcp_wire, cork_makes_one_segment, .timeout = 20)
 {
-	struct seg g[8];
+	struct conf_tcp_seg g[8];
 	int c, s, cap, one = 1, zero = 0;
 
 	setup(api, &c, &s, &cap);
@@ -261,7 +174,7 @@ CONFORMANCE(tcp_wire, cork_makes_one_segment, .timeout = 20)
  */
 CONFORMANCE(tcp_wire, held_data_leaves_after_200ms, .timeout = 20)
 {
-	struct seg g[8];
+	struct conf_tcp_seg g[8];
 	int c, s, cap, one = 1, zero = 0;
 
 	setup(api, &c, &s, &cap);
@@ -293,7 +206,7 @@ CONFORMANCE(tcp_wire, held_data_leaves_after_200ms, .timeout = 20)
  */
 CONFORMANCE(tcp_wire, urgent_pointer, .timeout = 20)
 {
-	struct seg g[8];
+	struct conf_tcp_seg g[8];
 	char z;
 	int c, s, cap, one = 1;
 
@@ -311,7 +224,7 @@ CONFORMANCE(tcp_wire, urgent_pointer, .timeout = 20)
 		     g[1].flags);
 	cr_assert_eq(g[1].urp, 3, "%s: urgent pointer %u", api->name, g[1].urp);
 	cr_assert(api->enter("B") == 0);
-	cr_assert(wait_for(api, s, POLLPRI, 1000) & POLLPRI);
+	cr_assert(conf_tcp_wait(api, s, POLLPRI, 1000) & POLLPRI);
 	CONF_RET(api->recv(s, &z, 1, MSG_OOB), 1);
 	cr_assert_eq(z, 'z');
 	cr_assert(api->enter("A") == 0);

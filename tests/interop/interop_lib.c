@@ -57,16 +57,48 @@ static uint64_t now_ms(void)
 
 /* ---- child processes ---- */
 
-/* run_child - interop_run, with stderr in out (merge) or thrown away. */
-static int run_child(char *const argv[], char *out, size_t outlen, int timeout_ms, bool merge)
+/* Where a child's output goes: a NUL-terminated buffer, or a line callback. */
+struct sink {
+	char *out;
+	size_t outlen, used;
+	void (*line)(void *arg, char *line);
+	void *arg;
+	char part[4096];	/* the line callback's unfinished line */
+	size_t plen;
+	int errfd;		/* > 0: the child's stderr goes there */
+};
+
+static void sink_put(struct sink *s, const char *buf, size_t n)
+{
+	if (s->out && s->outlen > s->used + 1) {
+		size_t k = n < s->outlen - s->used - 1 ? n : s->outlen - s->used - 1;
+
+		memcpy(s->out + s->used, buf, k);
+		s->used += k;
+		s->out[s->used] = '\0';
+	}
+	if (!s->line)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] == '\n') {
+			s->part[s->plen] = '\0';
+			s->line(s->arg, s->part);
+			s->plen = 0;
+		} else if (s->plen + 1 < sizeof(s->part)) {
+			s->part[s->plen++] = buf[i];
+		}
+	}
+}
+
+/* run_child - interop_run, with stderr in the sink (merge) or thrown away. */
+static int run_child_sink(char *const argv[], struct sink *s, int timeout_ms, bool merge)
 {
 	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
-	size_t used = 0;
 	int p[2], status, ret;
 	pid_t pid;
 
-	if (out && outlen)
-		out[0] = '\0';
+	if (s->out && s->outlen)
+		s->out[0] = '\0';
 	if (pipe2(p, O_CLOEXEC) != 0)
 		return -1;
 	fflush(NULL);
@@ -84,6 +116,8 @@ static int run_child(char *const argv[], char *out, size_t outlen, int timeout_m
 		dup2(p[1], 1);
 		if (merge)
 			dup2(p[1], 2);
+		else if (s->errfd > 0)
+			dup2(s->errfd, 2);
 		else if (nul >= 0)
 			dup2(nul, 2);
 		execvp(argv[0], argv);
@@ -93,7 +127,7 @@ static int run_child(char *const argv[], char *out, size_t outlen, int timeout_m
 	for (;;) {
 		struct pollfd pf = { p[0], POLLIN, 0 };
 		uint64_t t = now_ms();
-		char buf[4096];
+		char buf[65536];
 		ssize_t n;
 
 		if (t >= deadline)
@@ -103,13 +137,7 @@ static int run_child(char *const argv[], char *out, size_t outlen, int timeout_m
 		n = read(p[0], buf, sizeof(buf));
 		if (n <= 0)
 			break;
-		if (out && outlen > used + 1) {
-			size_t k = (size_t)n < outlen - used - 1 ? (size_t)n : outlen - used - 1;
-
-			memcpy(out + used, buf, k);
-			used += k;
-			out[used] = '\0';
-		}
+		sink_put(s, buf, (size_t)n);
 	}
 	close(p[0]);
 	/* EOF: the child is exiting; give it until the deadline, then kill it */
@@ -130,6 +158,36 @@ static int run_child(char *const argv[], char *out, size_t outlen, int timeout_m
 	}
 	ret = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	return ret;
+}
+
+static int run_child(char *const argv[], char *out, size_t outlen, int timeout_ms, bool merge)
+{
+	struct sink s = { .out = out, .outlen = outlen };
+
+	return run_child_sink(argv, &s, timeout_ms, merge);
+}
+
+int interop_run_lines(char *const argv[], void (*line)(void *arg, char *line), void *arg,
+		      char *err, size_t errlen, int timeout_ms)
+{
+	static struct sink s;	/* 4 KiB of line: not on the caller's stack */
+	FILE *ef = tmpfile();
+	size_t n = 0;
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	s.line = line;
+	s.arg = arg;
+	s.errfd = ef ? fileno(ef) : -1;
+	r = run_child_sink(argv, &s, timeout_ms, false);
+	if (err && errlen) {
+		if (ef && fseek(ef, 0, SEEK_SET) == 0)
+			n = fread(err, 1, errlen - 1, ef);
+		err[n] = '\0';
+	}
+	if (ef)
+		fclose(ef);
+	return r;
 }
 
 int interop_run(char *const argv[], char *out, size_t outlen, int timeout_ms)
@@ -163,8 +221,7 @@ static int ip_netns(const char *verb, const char *name)
 
 /* ---- setup and teardown ---- */
 
-/* Delete ui<pid> namespaces left by test processes that died. */
-static void clean_stale(void)
+void interop_clean_stale(void)
 {
 	struct dirent *e;
 	DIR *d;
@@ -175,8 +232,10 @@ static void clean_stale(void)
 	while ((e = readdir(d))) {
 		int pid, end = 0;
 
-		if (sscanf(e->d_name, "ui%d%n", &pid, &end) != 1 || e->d_name[end] != '\0' ||
-		    pid <= 0 || pid == getpid())
+		/* ui<pid>: the kernel's side; uk<pid>: the kernel peer (interop_tcp.c) */
+		if ((sscanf(e->d_name, "ui%d%n", &pid, &end) != 1 &&
+		     sscanf(e->d_name, "uk%d%n", &pid, &end) != 1) ||
+		    e->d_name[end] != '\0' || pid <= 0 || pid == getpid())
 			continue;
 		if (kill(pid, 0) == 0 || errno != ESRCH)
 			continue;
@@ -240,7 +299,7 @@ void interop_setup(void)
 	const char *p;
 	int r;
 
-	clean_stale();
+	interop_clean_stale();
 	snprintf(ix.kns, sizeof(ix.kns), "ui%d", (int)getpid());
 	ip_netns("del", ix.kns);	/* a pid reused after a crash */
 	r = ip_netns("add", ix.kns);
@@ -300,7 +359,10 @@ void interop_teardown(void)
 
 void interop_finish(void)
 {
-	uint64_t deadline = now_ms() + 1000;
+	uint64_t deadline = now_ms() + 5000;
+
+	if (interop_peer_kernel())
+		return;
 
 	/* frames still being handed over by the TAP reader settle quickly */
 	while (!usock_netns_pools_full(ix.uns) && now_ms() < deadline)

@@ -29,6 +29,8 @@
 #define IX_DEV "eth0"
 #define IX_KPORT 5001		/* the kernel's UDP socket */
 #define IX_UPORT 5002		/* usock's */
+#define IX_TCP_PORT0 5010	/* TCP tests listen on IX_TCP_PORT0..+9: test bytes, */
+#define IX_TCP_PORTS "5010-5019"	/* never dissected as a protocol */
 #define IX_STR_(x) #x
 #define IX_STR(x) IX_STR_(x)
 
@@ -49,6 +51,8 @@ extern struct interop ix;
 /* interop_setup / interop_teardown - Criterion .init / .fini of every test. */
 void interop_setup(void);
 void interop_teardown(void);
+/* interop_clean_stale - delete the ui<pid>/uk<pid> namespaces of test processes that died. */
+void interop_clean_stale(void);
 
 /*
  * interop_run - run argv (no shell) with a deadline; its stdout and stderr
@@ -57,6 +61,14 @@ void interop_teardown(void);
  * Return: the exit status (0..255), 124 on timeout, -1 if it could not run.
  */
 int interop_run(char *const argv[], char *out, size_t outlen, int timeout_ms);
+/*
+ * interop_run_lines - interop_run with stdout handed to line(arg, text) one
+ * line at a time (without its '\n'; lines over 4 KiB are cut), for output
+ * too large to hold; stderr goes to err (NUL-terminated, may be NULL).
+ * Return: as interop_run.
+ */
+int interop_run_lines(char *const argv[], void (*line)(void *arg, char *line), void *arg,
+		      char *err, size_t errlen, int timeout_ms);
 /* interop_kip - `ip -n <kns> ARGS...` (NULL-terminated). Return: as interop_run. */
 int interop_kip(char *out, size_t outlen, ...);
 
@@ -116,7 +128,115 @@ struct interop_pcap_stats {
  */
 int interop_pcap_check(const char *path, struct interop_pcap_stats *st);
 
-/* interop_finish - end of a test body: every usock packet buffer is back in its pool. */
+/*
+ * interop_finish - end of a test body: every usock packet buffer is back in
+ * its pool (waiting up to 5 s: a TCP close may still be retransmitting its
+ * FIN).  A no-op in kernel-peer mode.
+ */
 void interop_finish(void);
+
+/*
+ * ---- TCP: the two sides, the kernel-peer mode, loss, the TCP judge ----
+ *
+ * A TCP test talks to its two ends through struct interop_side, never to
+ * usock directly, so that the same body runs in kernel-peer mode
+ * (USOCK_INTEROP_PEER=kernel in the environment): the "usock" side is then
+ * a second kernel namespace uk<pid> whose TAP device eth0 (198.18.0.2) is
+ * joined to tapu0 by a forwarding thread of the test, which writes ix.pcap
+ * as usock would (every frame, before usock's own netem drops it).  That
+ * proves the test itself, kernel against kernel, before usock is there.
+ */
+struct sockapi;
+struct interop_side {
+	const char *name;		/* "kernel", "usock", "kernel-peer" */
+	const struct sockapi *api;
+	const char *addr;		/* IX_KADDR or IX_UADDR */
+	int nsfd;			/* kernel: new sockets are made in this netns; usock: -1 */
+};
+extern struct interop_side ix_kside, ix_uside;
+
+/* interop_tcp_setup / _teardown - .init/.fini of TCP suites: interop_setup or the peer mode. */
+void interop_tcp_setup(void);
+void interop_tcp_teardown(void);
+/* interop_peer_kernel - true in kernel-peer mode. */
+bool interop_peer_kernel(void);
+/* interop_side_enter - a thread that calls side's API first enters its namespace (usock). */
+void interop_side_enter(const struct interop_side *s);
+/*
+ * interop_socket - socket(AF_INET, type, 0) on side s (in its namespace).
+ * Return: the fd, or -1 with errno (the caller asserts, naming the side).
+ */
+int interop_socket(const struct interop_side *s, int type);
+/*
+ * interop_sysctl - write a namespace setting by its full name
+ * ("net.ipv4.tcp_fastopen") on side s: /proc/sys inside the kernel netns,
+ * usock_sysctl for usock.  Return: 0, or -1 with errno.
+ */
+int interop_sysctl(const struct interop_side *s, const char *name, const char *val);
+
+/*
+ * interop_kernel_loss - drop bp/10000 of the IPv4 TCP frames crossing tapu0,
+ * each way, in the kernel netns (netem is not in every kernel: a classic
+ * BPF filter on clsact draws SKF_AD_RANDOM and sends the losers to a veth
+ * pair that discards them; see interop_tcp.c).  Not seeded.
+ * interop_kernel_loss_stats gives the frames dropped so far (ingress: sent
+ * by usock, egress: by the kernel).  interop_kernel_loss_off removes it.
+ */
+void interop_kernel_loss(unsigned bp);
+void interop_kernel_loss_stats(unsigned long *in, unsigned long *eg);
+void interop_kernel_loss_off(void);
+/*
+ * interop_usock_netem - `qdisc add dev eth0 root netem <opts>` on usock's
+ * side (only "loss P% [seed N]" in kernel-peer mode, by the forwarder).
+ * Return: 0, or -errno.
+ * interop_usock_netem_lost - frames netem dropped so far.
+ */
+int interop_usock_netem(const char *opts);
+unsigned long interop_usock_netem_lost(void);
+void interop_usock_netem_off(void);
+
+/*
+ * What tshark's TCP analysis of the capture says, by the side that sent
+ * each frame (_k: the kernel, _u: usock), with IPv4 and TCP checksum
+ * validation on.  Besides Wireshark's flags, the judge follows every
+ * connection itself: data beyond the right edge of the window the peer
+ * advertised (ack + scaled window, the largest seen so far), and an
+ * advertised right edge moving left (Linux never shrinks its window:
+ * tcp_select_window).
+ */
+struct interop_tcp_stats {
+	unsigned frames, arp, other;	/* other: neither ARP nor TCP between the two */
+	unsigned tcp_k, tcp_u;		/* TCP segments */
+	unsigned long long bytes_k, bytes_u;	/* TCP payload bytes, retransmissions included */
+	unsigned csum_good, csum_bad, csum_unverified;	/* IPv4 and TCP, together */
+	unsigned csum_ffff;		/* TCP 0xffff for 0 (Linux's; counted good) */
+	unsigned bad;			/* malformed, or an expert note of severity error */
+	unsigned retrans_k, retrans_u;	/* retransmission, fast or spurious */
+	unsigned spurious_k, spurious_u;
+	unsigned ooo_k, ooo_u;		/* out-of-order */
+	unsigned dupack_k, dupack_u;
+	unsigned lost_k, lost_u;	/* "previous segment(s) not captured" */
+	unsigned acklost_k, acklost_u;	/* "ACKed segment that wasn't captured" */
+	unsigned zerowin_k, zerowin_u;
+	unsigned beyond_k, beyond_u;	/* data beyond the peer's window */
+	unsigned shrink_k, shrink_u;	/* own advertised right edge moved left */
+	unsigned rst_k, rst_u;
+	unsigned syn_k, syn_u;		/* SYN sent (SYN-ACK included) */
+	unsigned syndata_k, syndata_u;	/* SYN carrying data (Fast Open) */
+	unsigned tfo_req_k, tfo_req_u;	/* SYN asking for a Fast Open cookie */
+	unsigned tfo_cookie_k, tfo_cookie_u;	/* SYN or SYN-ACK carrying a cookie */
+	unsigned tfo_ack_k, tfo_ack_u;	/* SYN-ACK accepting the SYN's data */
+	unsigned tfo_ignored_k, tfo_ignored_u;	/* SYN-ACK not accepting it */
+	unsigned conns;			/* connections seen (SYN without ACK) */
+	char report[4096];		/* the first frames of interest, for messages */
+};
+/*
+ * interop_tcp_check - one tshark pass over path (streamed: a bulk capture
+ * holds hundreds of thousands of frames) and fill st.
+ * Return: 0, or -1 if tshark could not run (st->report says why).
+ */
+int interop_tcp_check(const char *path, struct interop_tcp_stats *st);
+/* interop_tcp_summary - one line of st's counters, for logs and messages. */
+void interop_tcp_summary(const struct interop_tcp_stats *st, char *out, size_t outlen);
 
 #endif

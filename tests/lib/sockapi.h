@@ -95,6 +95,17 @@ struct sockapi {
 	 */
 	int (*capture_start)(const char *host, const char *dev);
 	int (*capture_take)(int handle, struct frame **frames);
+	/*
+	 * inject - send one raw Ethernet frame (len bytes from the destination
+	 * MAC on, no FCS) out of dev of the calling thread's current host
+	 * (api->enter), as an AF_PACKET socket does: it crosses the link, and
+	 * any capture of it, as if that host had sent it, and nothing of the
+	 * host's own stack sees it leave.  For hand-made segments a scenario
+	 * cannot get a socket to send.  Return: 0, or -1 with errno (ENODEV
+	 * no such device, ENETDOWN it is down, EINVAL shorter than an
+	 * Ethernet header, EMSGSIZE longer than the device's MTU allows).
+	 */
+	int (*inject)(const char *dev, const void *frame, size_t len);
 };
 
 extern const struct sockapi sockapi_kernel;
@@ -239,6 +250,8 @@ int topo_kernel(const char *text);
 int topo_usock(const char *text);
 int topo_enter_kernel(const char *host);
 int topo_enter_usock(const char *host);
+/* topo_current - the host the calling thread last entered ("" = the test's own, as at start). */
+const char *topo_current(void);
 void topo_sleep_kernel(unsigned ms);
 void topo_sleep_usock(unsigned ms);
 int topo_capture_start_kernel(const char *host, const char *dev);

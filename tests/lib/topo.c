@@ -65,6 +65,8 @@ struct topo_cap {
 
 static struct topo_host hosts[TOPO_MAX_HOSTS];
 static int nhosts;
+/* the host this thread last entered ("": the test's own), for topo_current */
+static __thread char cur_host[32];
 static int own_netns = -1;
 static struct topo_cap caps[TOPO_MAX_CAPS];
 
@@ -295,13 +297,27 @@ int topo_usock(const char *text)
 	return topo_run(text, &usock_ops);
 }
 
+/* Remember host as the calling thread's current one (after a successful enter). */
+static void set_current(const char *host)
+{
+	snprintf(cur_host, sizeof(cur_host), "%s", host ? host : "");
+}
+
+const char *topo_current(void)
+{
+	return cur_host;
+}
+
 int topo_enter_kernel(const char *host)
 {
 	int fd = topo_netns_fd(host);
 
 	if (fd < 0)
 		return errno = ENOENT, -1;
-	return setns(fd, CLONE_NEWNET);
+	if (setns(fd, CLONE_NEWNET) != 0)
+		return -1;
+	set_current(host);
+	return 0;
 }
 
 int topo_enter_usock(const char *host)
@@ -310,12 +326,14 @@ int topo_enter_usock(const char *host)
 
 	if (!host || !*host) {
 		usock_netns_set(NULL);
+		set_current("");
 		return 0;
 	}
 	h = host_find(host);
 	if (!h)
 		return errno = ENOENT, -1;
 	usock_netns_set(h->uns);
+	set_current(host);
 	return 0;
 }
 
