@@ -25,10 +25,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -60,32 +57,6 @@ static size_t read_to_eof(const struct sockapi *api, int fd)
 			return got;
 		got += (size_t)r;
 	}
-}
-
-/*
- * Send on fd with MSG_DONTWAIT until the send buffer stays full: two rounds
- * in a row, each after more than a delayed ACK (250 ms), queue nothing.
- * Return: the bytes queued.
- */
-static size_t fill(const struct sockapi *api, int fd)
-{
-	static char buf[65536];
-	size_t sent = 0;
-	int idle = 0;
-	ssize_t r;
-
-	memset(buf, 'f', sizeof(buf));
-	for (int round = 0; round < 50 && idle < 2; round++) {
-		idle++;
-		while ((r = api->send(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-			sent += (size_t)r;
-			idle = 0;
-		}
-		cr_assert(r < 0 && errno == EAGAIN, "%s: send: %s", api->name, strerror(errno));
-		api->sleep_ms(250);
-	}
-	cr_assert_eq(idle, 2, "%s: the send buffer never fills", api->name);
-	return sent;
 }
 
 /* ---- the wire ---------------------------------------------------------------------- */
@@ -222,9 +193,9 @@ CONFORMANCE(tcp_close, fin_behind_data, .timeout = 60)
 	int c, s;
 
 	conf_tcp_two_hosts(api, &c, &s, NULL, 4096, 4096);
-	a_sent = fill(api, c);
+	a_sent = conf_tcp_fill(api, c);
 	cr_assert(api->enter("B") == 0);
-	b_sent = fill(api, s);
+	b_sent = conf_tcp_fill(api, s);
 	CONF_RET(api->shutdown(s, SHUT_WR), 0);
 	ASSERT_STATE(api, s, TCP_FIN_WAIT1);
 	cr_assert(api->enter("A") == 0);
@@ -256,7 +227,7 @@ CONFORMANCE(tcp_close, fin_behind_data, .timeout = 60)
 	ASSERT_STATE(api, c, TCP_FIN_WAIT2);
 	cr_assert(api->enter("B") == 0);
 	ASSERT_STATE(api, s, TCP_CLOSE_WAIT);
-	b_sent = fill(api, s);
+	b_sent = conf_tcp_fill(api, s);
 	CONF_RET(api->shutdown(s, SHUT_WR), 0);
 	ASSERT_STATE(api, s, TCP_LAST_ACK);
 	api->sleep_ms(500);
@@ -542,7 +513,7 @@ CONFORMANCE(tcp_close, linger_timeout, .timeout = 30)
 			OK(api->connect(c, SA(&a), sizeof(a)));
 		}
 		s = OK(api->accept4(l, NULL, NULL, 0));
-		sent = fill(api, c);
+		sent = conf_tcp_fill(api, c);
 		if (nonblock)
 			OK(api->fcntl(c, F_SETFL, O_NONBLOCK));
 		OK(api->setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
@@ -1154,18 +1125,13 @@ CONFORMANCE(tcp_close, linger_cut_by_signal, .timeout = 30)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 5 };
 	struct conf_later later = { .api = api, .delay_ms = 200, .sig = SIGUSR1 };
-	struct sockaddr_in a = sin4("127.0.0.1", PORT);
-	int l, c, s, sz = 4096;
+	int l, c, s;
 	size_t sent;
 	double t0, dt;
 
 	conf_count_signal(SIGUSR1, true, NULL);
-	l = conf_tcp_listener(api, "127.0.0.1", PORT, 4, false, 4096);
-	c = conf_tcp_socket(api, 0);
-	OK(api->setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)));
-	OK(api->connect(c, SA(&a), sizeof(a)));
-	s = OK(api->accept4(l, NULL, NULL, 0));
-	sent = fill(api, c);
+	l = conf_tcp_small_pair(api, &c, &s);
+	sent = conf_tcp_fill(api, c);
 	OK(api->setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
 	conf_later_start(&later);
 	t0 = conf_now_ms();

@@ -27,7 +27,6 @@
 #include "conf_util.h"
 #include "conf_tcp.h"
 
-#define PORT CONF_TCP_PORT
 #define PATTERN_LEN (1 << 20)
 
 /* The bytes every scenario sends, in order, so the receiver can check each one. */
@@ -39,16 +38,8 @@ static uint8_t pattern[PATTERN_LEN];
  */
 static void small_pair(const struct sockapi *api, int *c, int *s)
 {
-	struct sockaddr_in a = sin4("127.0.0.1", PORT);
-	int l, sz = 4096;
-
 	conf_fill(pattern, sizeof(pattern), 7);
-	l = conf_tcp_listener(api, "127.0.0.1", PORT, 1, false, sz);
-	*c = conf_tcp_socket(api, 0);
-	OK(api->setsockopt(*c, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)));
-	OK(api->connect(*c, SA(&a), sizeof(a)));
-	*s = OK(api->accept4(l, NULL, NULL, 0));
-	api->close(l);
+	api->close(conf_tcp_small_pair(api, c, s));
 }
 
 static bool pollout(const struct sockapi *api, int fd)

@@ -347,7 +347,8 @@ CONFORMANCE(tcp_opts, receive_window_on_the_wire, .timeout = 20)
 
 		c = conf_tcp_socket(api, SOCK_NONBLOCK);
 		if (t[r].opt)
-			OK(conf_tcp_set_int(api, c, t[r].opt == SO_RCVBUF ? SOL_SOCKET : IPPROTO_TCP,
+			OK(conf_tcp_set_int(api, c,
+					    t[r].opt == SO_RCVBUF ? SOL_SOCKET : IPPROTO_TCP,
 					    t[r].opt, t[r].val));
 		pair_connect(api, l, c, &s);
 		api->sleep_ms(50);
@@ -444,20 +445,11 @@ CONFORMANCE(tcp_opts, tcp_info_states, .timeout = 10)
 CONFORMANCE(tcp_opts, tcp_info_fin_wait1, .timeout = 20)
 {
 	static char pat[65536];
-	struct sockaddr_in a = sin4("127.0.0.1", PORT);
 	size_t sent = 0, got = 0;
 	ssize_t r;
-	int l, c, s, sz = 4096;
+	int c, s;
 
-	l = conf_tcp_socket(api, 0);
-	OK(conf_tcp_set_int(api, l, SOL_SOCKET, SO_RCVBUF, sz));
-	OK(api->bind(l, SA(&a), sizeof(a)));
-	OK(api->listen(l, 1));
-	c = conf_tcp_socket(api, 0);
-	OK(conf_tcp_set_int(api, c, SOL_SOCKET, SO_SNDBUF, sz));
-	OK(api->connect(c, SA(&a), sizeof(a)));
-	s = OK(api->accept4(l, NULL, NULL, 0));
-	api->close(l);
+	api->close(conf_tcp_small_pair(api, &c, &s));
 	for (int round = 0; round < 20; round++) {
 		int n = 0;
 
@@ -667,20 +659,11 @@ CONFORMANCE(tcp_opts, tcp_info_counters, .timeout = 20)
 CONFORMANCE(tcp_opts, tcp_info_zero_window, .timeout = 20)
 {
 	static char pat[65536];
-	struct sockaddr_in a = sin4("127.0.0.1", PORT);
 	struct tcp_info_more ti;
 	ssize_t r;
-	int l, c, s, sz = 4096, outq, nsd;
+	int c, s, outq, nsd;
 
-	l = conf_tcp_socket(api, 0);
-	OK(conf_tcp_set_int(api, l, SOL_SOCKET, SO_RCVBUF, sz));
-	OK(api->bind(l, SA(&a), sizeof(a)));
-	OK(api->listen(l, 1));
-	c = conf_tcp_socket(api, 0);
-	OK(conf_tcp_set_int(api, c, SOL_SOCKET, SO_SNDBUF, sz));
-	OK(api->connect(c, SA(&a), sizeof(a)));
-	s = OK(api->accept4(l, NULL, NULL, 0));
-	api->close(l);
+	api->close(conf_tcp_small_pair(api, &c, &s));
 	for (int round = 0; round < 20; round++) {
 		int n = 0;
 

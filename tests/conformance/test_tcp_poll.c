@@ -362,31 +362,13 @@ CONFORMANCE(tcp_poll, urgent_data, .timeout = 10)
 CONFORMANCE(tcp_poll, send_buffer_full_then_drained, .timeout = 20)
 {
 	static char buf[65536];
-	struct sockaddr_in a = sin4("127.0.0.1", PORT);
-	size_t sent = 0, got = 0;
-	int l, c, s, sz = 4096, idle = 0;
+	size_t sent, got = 0;
+	int l, c, s;
 	ssize_t r;
 
-	l = conf_tcp_socket(api, 0);
-	OK(api->setsockopt(l, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz)));
-	OK(api->bind(l, SA(&a), sizeof(a)));
-	OK(api->listen(l, 1));
-	c = conf_tcp_socket(api, 0);
-	OK(api->setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)));
-	OK(api->connect(c, SA(&a), sizeof(a)));
-	s = OK(api->accept4(l, NULL, NULL, 0));
-	memset(buf, 'q', sizeof(buf));
+	l = conf_tcp_small_pair(api, &c, &s);
 	/* Until two rounds in a row (each after a delayed ACK's 200 ms) queue nothing. */
-	for (int round = 0; round < 50 && idle < 2; round++) {
-		idle++;
-		while ((r = api->send(c, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-			sent += (size_t)r;
-			idle = 0;
-		}
-		cr_assert(r < 0 && errno == EAGAIN, "%s: send: %s", api->name, strerror(errno));
-		api->sleep_ms(250);
-	}
-	cr_assert_eq(idle, 2, "%s: the send buffer never fills", api->name);
+	sent = conf_tcp_fill(api, c);
 	ASSERT_POLL(api, c, 0, "send buffer full");
 	while (got < sent) {
 		cr_assert(conf_tcp_wait(api, s, POLLIN, 1000) & POLLIN, "%s: %zu of %zu came",
@@ -583,19 +565,11 @@ CONFORMANCE(tcp_poll, listener_shutdown, .timeout = 10)
 CONFORMANCE(tcp_poll, shut_wr_full_buffer_is_writable, .timeout = 20)
 {
 	static char buf[65536];
-	struct sockaddr_in a = sin4("127.0.0.1", PORT);
 	size_t sent = 0, got = 0;
-	int l, c, s, sz = 4096, idle = 0;
+	int l, c, s, idle = 0;
 	ssize_t r;
 
-	l = conf_tcp_socket(api, 0);
-	OK(api->setsockopt(l, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz)));
-	OK(api->bind(l, SA(&a), sizeof(a)));
-	OK(api->listen(l, 1));
-	c = conf_tcp_socket(api, 0);
-	OK(api->setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)));
-	OK(api->connect(c, SA(&a), sizeof(a)));
-	s = OK(api->accept4(l, NULL, NULL, 0));
+	l = conf_tcp_small_pair(api, &c, &s);
 	for (int round = 0; round < 50 && idle < 2; round++) {
 		idle++;
 		while ((r = api->send(c, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {

@@ -975,22 +975,12 @@ CONFORMANCE(tcp_recv, fionread_siocinq, .timeout = 10)
 CONFORMANCE(tcp_recv, siocoutq_with_closed_window, .timeout = 20)
 {
 	static char pat[65536];
-	struct sockaddr_in a;
 	size_t sent = 0, got = 0;
 	ssize_t r;
-	int l, c, s, sz = 4096, outq, nsd, inq;
+	int c, s, outq, nsd, inq;
 
 	conf_fill(pat, sizeof(pat), 3);
-	a = sin4("127.0.0.1", PORT);
-	l = conf_tcp_socket(api, 0);
-	OK(conf_tcp_set_int(api, l, SOL_SOCKET, SO_RCVBUF, sz));
-	OK(api->bind(l, SA(&a), sizeof(a)));
-	OK(api->listen(l, 1));
-	c = conf_tcp_socket(api, 0);
-	OK(conf_tcp_set_int(api, c, SOL_SOCKET, SO_SNDBUF, sz));
-	OK(api->connect(c, SA(&a), sizeof(a)));
-	s = OK(api->accept4(l, NULL, NULL, 0));
-	api->close(l);
+	api->close(conf_tcp_small_pair(api, &c, &s));
 
 	for (int round = 0; round < 20; round++) {
 		int n = 0;

@@ -87,6 +87,19 @@ void conf_tcp_pair(const struct sockapi *api, int *c, int *s)
 	api->close(conf_tcp_lo_pair(api, c, s));
 }
 
+int conf_tcp_small_pair(const struct sockapi *api, int *c, int *s)
+{
+	struct sockaddr_in a = sin4("127.0.0.1", CONF_TCP_PORT);
+	int l, sz = 4096;
+
+	l = conf_tcp_listener(api, "127.0.0.1", CONF_TCP_PORT, 1, false, sz);
+	*c = conf_tcp_socket(api, 0);
+	OK(api->setsockopt(*c, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz)));
+	OK(api->connect(*c, SA(&a), sizeof(a)));
+	*s = OK(api->accept4(l, NULL, NULL, 0));
+	return l;
+}
+
 /*
  * The client connects non-blocking and is waited for with conf_tcp_wait:
  * a blocking connect would not let a usock host's virtual time move.
@@ -233,6 +246,27 @@ void conf_tcp_expect(const struct sockapi *api, int fd, const void *want, size_t
 	cr_assert(memcmp(buf, want, n) == 0, "%s: stream bytes differ", api->name);
 }
 
+size_t conf_tcp_fill(const struct sockapi *api, int fd)
+{
+	static char buf[65536];
+	size_t sent = 0;
+	int idle = 0;
+	ssize_t r;
+
+	memset(buf, 'f', sizeof(buf));
+	for (int round = 0; round < 50 && idle < 2; round++) {
+		idle++;
+		while ((r = api->send(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+			sent += (size_t)r;
+			idle = 0;
+		}
+		cr_assert(r < 0 && errno == EAGAIN, "%s: send: %s", api->name, strerror(errno));
+		api->sleep_ms(250);
+	}
+	cr_assert_eq(idle, 2, "%s: the send buffer never fills", api->name);
+	return sent;
+}
+
 void conf_tcp_expect_str(const struct sockapi *api, int fd, const char *want)
 {
 	char buf[64];
@@ -275,7 +309,7 @@ static void put32(uint8_t *p, uint32_t v)
 	put16(p + 2, (uint16_t)v);
 }
 
-/* The MSS and window scale options of th (header length doff) into g; a bad option ends the walk. */
+/* The MSS and window scale options of th (header length doff) into g; a bad one ends the walk. */
 static void parse_options(const uint8_t *th, size_t doff, struct conf_tcp_seg *g)
 {
 	for (size_t o = 20; o < doff;) {

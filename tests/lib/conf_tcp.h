@@ -41,7 +41,10 @@
 #define P_OUT (POLLOUT | POLLWRNORM)
 #define P_EOF (POLLIN | POLLRDNORM | POLLRDHUP)
 
-/* ASSERT_POLL - assert fd's revents, asked for every bit (POLL_EV), are exactly want; what names the state. */
+/*
+ * ASSERT_POLL - assert fd's revents, asked for every bit (POLL_EV), are
+ * exactly want; what names the state in the message.
+ */
 #define ASSERT_POLL(api, fd, want, what)                                                 \
 	do {                                                                             \
 		char g_[96], w_[96];                                                     \
@@ -61,7 +64,7 @@
 
 /* ---- sockets and pairs ---- */
 
-/* conf_tcp_socket - a fresh AF_INET/SOCK_STREAM socket, flags (SOCK_NONBLOCK...) or'd in. Return: its fd. */
+/* conf_tcp_socket - a fresh AF_INET/SOCK_STREAM socket, flags (SOCK_NONBLOCK...) or'd in. */
 int conf_tcp_socket(const struct sockapi *api, int flags);
 /*
  * conf_tcp_listener - a blocking socket listening on ip:port with backlog:
@@ -72,9 +75,9 @@ int conf_tcp_listener(const struct sockapi *api, const char *ip, uint16_t port, 
 		      bool reuse, int rcvbuf);
 /* conf_tcp_lo_listener - listening on 127.0.0.1:CONF_TCP_PORT, backlog 8; *a gets that address. */
 int conf_tcp_lo_listener(const struct sockapi *api, struct sockaddr_in *a);
-/* conf_tcp_client - a fresh blocking socket (SO_RCVBUF rcvbuf first if > 0) connected to ip:port. */
+/* conf_tcp_client - a fresh blocking socket (SO_RCVBUF rcvbuf if > 0) connected to ip:port. */
 int conf_tcp_client(const struct sockapi *api, const char *ip, uint16_t port, int rcvbuf);
-/* conf_tcp_pair_on - connect a fresh blocking socket (*c) to listener l at *a and accept its peer (*s). */
+/* conf_tcp_pair_on - connect a fresh blocking socket (*c) to listener l at *a, accept it (*s). */
 void conf_tcp_pair_on(const struct sockapi *api, int l, const struct sockaddr_in *a, int *c,
 		      int *s);
 /*
@@ -84,6 +87,13 @@ void conf_tcp_pair_on(const struct sockapi *api, int l, const struct sockaddr_in
  */
 int conf_tcp_lo_pair(const struct sockapi *api, int *c, int *s);
 void conf_tcp_pair(const struct sockapi *api, int *c, int *s);
+/*
+ * conf_tcp_small_pair - a pair on lo that a peer not reading fills within
+ * a few KB: the client *c with SO_SNDBUF 4096, the accepted peer *s with
+ * SO_RCVBUF 4096 (set on the listener, inherited), both blocking.
+ * Return: the listener (127.0.0.1:CONF_TCP_PORT, backlog 1), still open.
+ */
+int conf_tcp_small_pair(const struct sockapi *api, int *c, int *s);
 /*
  * conf_tcp_connect_ab - a connection between the hosts of conf_topo_pair
  * (already built): a listener on B 198.18.0.2:port (SO_RCVBUF srv_rcvbuf if
@@ -111,7 +121,7 @@ short conf_tcp_poll(const struct sockapi *api, int fd, short events, int ms);
  * timeout).
  */
 short conf_tcp_wait(const struct sockapi *api, int fd, short events, unsigned ms);
-/* conf_tcp_evstr - the names of the bits of ev ("IN|OUT", "0") into buf (for messages). Return: buf. */
+/* conf_tcp_evstr - the names of ev's bits ("IN|OUT", "0") into buf, for messages. Return: buf. */
 const char *conf_tcp_evstr(short ev, char *buf, size_t len);
 
 /* ---- options ---- */
@@ -129,8 +139,17 @@ struct tcp_info conf_tcp_info(const struct sockapi *api, int fd);
 
 /* ---- the byte stream ---- */
 
-/* conf_tcp_expect - read exactly n bytes from fd (arrived or arriving within 1 s each) and assert they are want. */
+/*
+ * conf_tcp_expect - read exactly n bytes (at most 4096) from fd, arrived
+ * or arriving within 1 s each, and assert they are want.
+ */
 void conf_tcp_expect(const struct sockapi *api, int fd, const void *want, size_t n);
+/*
+ * conf_tcp_fill - send on fd with MSG_DONTWAIT until its send buffer stays
+ * full: two rounds in a row, each after more than a delayed ACK (250 ms),
+ * queue nothing.  Return: the bytes queued.
+ */
+size_t conf_tcp_fill(const struct sockapi *api, int fd);
 /*
  * conf_tcp_expect_str - read from fd (within 1 s each) until the string
  * want has come, and assert what came is exactly it: no more (of what had

@@ -13,7 +13,8 @@
  * host is a usock namespace on virtual time, configured by usock_ip() and
  * usock_sysctl() from the same text; sleep_ms steps the virtual clocks of
  * every host by at most 10 ms at a time, so timers of different hosts fire
- * in order.
+ * in order.  Each thread remembers the host it last entered (topo_current),
+ * so that a helper that has to act from another host can come back.
  *
  * Capture: kernel, an AF_PACKET socket (ETH_P_ALL, both directions) made
  * inside the host and bound to the device, drained by capture_take; usock,
