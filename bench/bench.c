@@ -9,9 +9,10 @@
  * figure: kernel, usock, and the ratio "how many times better usock is"
  * (rates usock/kernel; times and bytes kernel/usock), next to the target the
  * design sets where it sets one.  Cases 1-5 live in bench_udp.c, case 6 in
- * bench_mem.c, cases 7-10 (TCP) in bench_tcp.c; this file holds the call
- * tables, the shared helpers (threads, failures, the watchdog), the table
- * and main().
+ * bench_mem.c, cases 7-10 (TCP) in bench_tcp.c, and what they run alike
+ * (thread pairs, the measured window, latency samples, memory set-up) in
+ * bench_common.c; this file holds the call tables, the low-level helpers
+ * (threads, failures, the watchdog), the table and main().
  *
  * Nothing can hang the run for long: the cases bound every wait, and an
  * alarm() ends the process if the main thread itself is stuck in a call.  A

@@ -142,6 +142,48 @@ int bench_start_thread(pthread_t *t, int cpu, void *(*fn)(void *), void *arg);
 bool bench_join_within(pthread_t t, double secs);
 int bench_wait_fd(const struct bench_stack *st, int fd, short ev, int ms);
 
+/* ---- bench_common.c: what the cases run alike ---- */
+
+#define BENCH_LAT_MAX	(16u << 20)	/* latency samples per window (64 MiB) */
+
+int bench_set_timeouts(const struct bench_stack *st, int fd, long usec, struct bench_result *r);
+
+/* Two threads: [0] on bench_cpu[0] (sender, client), [1] on bench_cpu[1]. */
+struct bench_pair {
+	pthread_t t[2];
+	bool have[2];
+	bool leak;		/* a thread was left behind: free nothing it uses */
+};
+
+int bench_pair_start(struct bench_pair *p, void *(*fn0)(void *), void *(*fn1)(void *),
+		     void *arg, struct bench_result *r);
+bool bench_pair_join(struct bench_pair *p, int i, atomic_bool *stop, double secs,
+		     struct bench_tfail *f, const char *who);
+bool bench_window(struct bench_tfail *f, _Atomic uint64_t *const *c, uint64_t *d, int nc,
+		  double *secs);
+bool bench_tfail_take(struct bench_tfail *f, struct bench_result *r);
+
+/* One timed exchange after another (ping-pong, request/response). */
+struct bench_lat {
+	uint32_t *ns;		/* one sample per completed exchange */
+	size_t max, n;
+	uint64_t lost;		/* exchanges that timed out */
+	double elapsed;		/* seconds of the timed phase */
+	uint64_t deadline;	/* end of the current phase, monotonic ns */
+};
+
+int bench_lat_init(struct bench_lat *l, struct bench_result *r);
+void bench_lat_run(struct bench_lat *l, atomic_bool *stop, int (*once)(void *, uint8_t),
+		   void *arg);
+void bench_lat_pcts(struct bench_lat *l, double *p50, double *p99);
+
+struct usock_netns;
+int bench_mem_fit(int n, int per, struct bench_result *rk, struct bench_result *ru);
+struct usock_netns *bench_mem_ns(const char *name, size_t *m0, struct bench_ksnap *s,
+				 struct bench_result *ru);
+void bench_mem_usock(struct bench_result *ru, size_t m0, size_t m1, const struct bench_ksnap *a,
+		     const struct bench_ksnap *b, int n, const char *unit, const char *fds);
+
 /* The cases: each fills @r (ok, or err naming the call and errno that failed). */
 void bench_flood(const struct bench_stack *st, const struct bench_case *c,
 		 struct bench_result *r);

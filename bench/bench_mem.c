@@ -199,19 +199,13 @@ void bench_memory(struct bench_result *rk, struct bench_result *ru)
 {
 	static struct bench_ksnap s0, s1, s1b, s2;
 	struct usock_netns *ns = NULL;
-	int *kfd, *ufd, nk = 0, nu = 0, n = bench_mem_n, i;
+	int *kfd, *ufd, nk = 0, nu = 0, n, i;
 	size_t m0 = 0, m1 = 0;
-	long lim;
 	char brk[160];
 
-	lim = bench_raise_nofile(2L * n + 64);
-	if (lim < 2L * n + 64)
-		n = (int)((lim - 64) / 2);
-	if (n < 100) {
-		bench_set_err(rk, "RLIMIT_NOFILE", EMFILE);
-		bench_set_err(ru, "RLIMIT_NOFILE", EMFILE);
+	n = bench_mem_fit(bench_mem_n, 2, rk, ru);
+	if (n < 0)
 		return;
-	}
 	bench_mem_n = n;
 	kfd = calloc((size_t)n, sizeof(int));
 	ufd = calloc((size_t)n, sizeof(int));
@@ -237,30 +231,14 @@ void bench_memory(struct bench_result *rk, struct bench_result *ru)
 			 s1.udp_inuse - s0.udp_inuse, s1.udp_mem - s0.udp_mem);
 	}
 
-	ns = usock_netns_new("bench-mem", 0);
-	if (!ns) {
-		bench_set_err(ru, "usock_netns_new", errno);
+	ns = bench_mem_ns("bench-mem", &m0, &s1b, ru);
+	if (!ns)
 		goto out;
-	}
-	usock_netns_set(ns);
-	m0 = usock_netns_memory(ns);
-	bench_ksnap_take(&s1b);
 	nu = open_idle(&bench_usock, ufd, n, ru);
 	m1 = usock_netns_memory(ns);
 	bench_ksnap_take(&s2);
-	if (nu == n) {
-		double arena = (double)(m1 - m0) / n;
-		double slab = (double)(s2.slab_kb - s1b.slab_kb) * 1024 / n;
-
-		ru->ok = true;
-		ru->val[0] = arena + slab;
-		bench_slab_breakdown(&s1b, &s2, n, brk, sizeof(brk));
-		snprintf(ru->note, sizeof(ru->note),
-			 "usock %.0f B/socket = arena %.0f (usock_netns_memory) + kernel Slab %.0f"
-			 " for its descriptors\n    slab objects: %s\n    process RSS %+.0f B/socket",
-			 ru->val[0], arena, slab, brk[0] ? brk : "-",
-			 (double)(s2.rss_kb - s1b.rss_kb) * 1024 / n);
-	}
+	if (nu == n)
+		bench_mem_usock(ru, m0, m1, &s1b, &s2, n, "socket", "");
 out:
 	for (i = 0; i < nu; i++)
 		usock_close(ufd[i]);

@@ -43,7 +43,6 @@
 
 #define ACCEPT_WAIT_MS	2000		/* longest wait for a connection to be acceptable */
 #define POLL_MS		10		/* longest single wait in a server loop */
-#define RR_MAX_SAMPLES	(16u << 20)	/* case 8 transaction count bound (64 MiB of samples) */
 #define RR_NO_ANSWER_S	1.0		/* case 8: an answer later than this is a failure */
 #define CONN_BACKLOG	128		/* case 9, well above BENCH_TCP_WINDOW */
 #define MEM_CONNS	1000		/* case 10: idle connections per stack */
@@ -64,17 +63,7 @@ static bool transient(int e)
  */
 static int tcp_timeouts(const struct bench_stack *st, int fd, struct bench_result *r)
 {
-	struct timeval tv = { 0, BENCH_TCP_TIMEO_US };
-
-	if (st->setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
-		bench_set_err(r, "setsockopt(SO_RCVTIMEO)", errno);
-		return -1;
-	}
-	if (st->setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
-		bench_set_err(r, "setsockopt(SO_SNDTIMEO)", errno);
-		return -1;
-	}
-	return 0;
+	return bench_set_timeouts(st, fd, BENCH_TCP_TIMEO_US, r);
 }
 
 /*
@@ -253,12 +242,11 @@ static void *bulk_rx(void *arg)
 void bench_tcp_bulk(const struct bench_stack *st, const struct bench_case *c,
 		    struct bench_result *r)
 {
-	pthread_t ttx, trx;
-	bool have_tx = false, have_rx = false, leak = false;
-	uint64_t b0, b1;
-	double ta, tb;
+	struct bench_pair tp = { 0 };
+	_Atomic uint64_t *ctr[1];
 	struct bulk *b;
-	int rc;
+	uint64_t d;
+	double secs;
 
 	b = calloc(1, sizeof(*b));
 	if (!b) {
@@ -267,6 +255,7 @@ void bench_tcp_bulk(const struct bench_stack *st, const struct bench_case *c,
 	}
 	b->st = st;
 	b->tx = b->rx = -1;
+	ctr[0] = &b->rbytes;
 	b->txbuf = malloc(BENCH_TCP_WRITE);
 	b->rxbuf = malloc(BENCH_TCP_READ);
 	if (!b->txbuf || !b->rxbuf) {
@@ -282,46 +271,19 @@ void bench_tcp_bulk(const struct bench_stack *st, const struct bench_case *c,
 		goto out;
 
 	bench_watchdog_arm(c->what, bench_warmup + bench_seconds + 2 * BENCH_JOIN_GRACE + 5);
-	rc = bench_start_thread(&trx, bench_cpu[1], bulk_rx, b);
-	if (rc) {
-		bench_set_err(r, "pthread_create", rc);
-		goto out;
-	}
-	have_rx = true;
-	rc = bench_start_thread(&ttx, bench_cpu[0], bulk_tx, b);
-	if (rc) {
-		bench_set_err(r, "pthread_create", rc);
+	if (bench_pair_start(&tp, bulk_tx, bulk_rx, b, r) < 0)
 		goto stop;
-	}
-	have_tx = true;
-
-	if (!bench_sleep_until(bench_now_s() + bench_warmup, &b->f))
+	if (!bench_window(&b->f, ctr, &d, 1, &secs))
 		goto stop;
-	ta = bench_now_s();
-	b0 = atomic_load(&b->rbytes);
-	if (!bench_sleep_until(ta + bench_seconds, &b->f))
-		goto stop;
-	tb = bench_now_s();
-	b1 = atomic_load(&b->rbytes);
-	r->val[0] = (double)(b1 - b0) * 8 / (tb - ta) / 1e9;
+	r->val[0] = (double)d * 8 / secs / 1e9;
 	r->ok = true;
 stop:
-	atomic_store(&b->stop, true);
-	if (have_tx && !bench_join_within(ttx, BENCH_JOIN_GRACE)) {
-		bench_tfail_msg(&b->f, "sender did not stop (stuck in a call)");
-		leak = true;
-	}
-	if (have_rx && !bench_join_within(trx, BENCH_JOIN_GRACE)) {
-		bench_tfail_msg(&b->f, "receiver did not stop (stuck in a call)");
-		leak = true;
-	}
-	if (atomic_load(&b->f.failed)) {
-		r->ok = false;
-		snprintf(r->err, sizeof(r->err), "%s", b->f.err);
-	}
+	bench_pair_join(&tp, 0, &b->stop, BENCH_JOIN_GRACE, &b->f, "sender");
+	bench_pair_join(&tp, 1, &b->stop, BENCH_JOIN_GRACE, &b->f, "receiver");
+	bench_tfail_take(&b->f, r);
 out:
 	bench_watchdog_off();
-	if (leak)
+	if (tp.leak)
 		return;
 	if (b->tx >= 0)
 		st->close(b->tx);
@@ -339,14 +301,13 @@ struct rr {
 	int cli, srv;
 	atomic_bool stop;
 	struct bench_tfail f;
-	uint32_t *ns;
-	size_t max, n;
-	double elapsed;
+	struct bench_lat lat;
 };
 
 /* One transaction from the client.  Return: 0 done, -1 failed (recorded). */
-static int rr_once(struct rr *rr, uint8_t seq)
+static int rr_once(void *arg, uint8_t seq)
 {
+	struct rr *rr = arg;
 	const struct bench_stack *st = rr->st;
 	double give_up = 0;
 	uint8_t in;
@@ -390,28 +351,12 @@ static int rr_once(struct rr *rr, uint8_t seq)
 	}
 }
 
+/* The client: the timed loop of bench_lat_run over rr_once. */
 static void *rr_client(void *arg)
 {
 	struct rr *rr = arg;
-	uint64_t t, t0, begin, end;
-	uint8_t seq = 0;
 
-	end = bench_now_ns() + (uint64_t)(bench_warmup * 1e9);
-	while (bench_now_ns() < end && !atomic_load(&rr->stop))
-		if (rr_once(rr, ++seq) < 0)
-			goto out;
-	begin = t = bench_now_ns();
-	end = begin + (uint64_t)(bench_seconds * 1e9);
-	while (rr->n < rr->max && t < end && !atomic_load(&rr->stop)) {
-		t0 = bench_now_ns();
-		if (rr_once(rr, ++seq) < 0)
-			break;
-		t = bench_now_ns();
-		rr->ns[rr->n++] = (uint32_t)(t - t0);
-	}
-	rr->elapsed = (double)(t - begin) / 1e9;
-out:
-	atomic_store(&rr->stop, true);
+	bench_lat_run(&rr->lat, &rr->stop, rr_once, rr);
 	return NULL;
 }
 
@@ -445,13 +390,6 @@ static void *rr_server(void *arg)
 	return NULL;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /*
  * Case 8.  val[0] transactions per second, val[1] median and val[2] p99 of
  * one transaction in microseconds (nearest rank).
@@ -459,11 +397,9 @@ static int cmp_u32(const void *a, const void *b)
 void bench_tcp_rr(const struct bench_stack *st, const struct bench_case *c,
 		  struct bench_result *r)
 {
-	pthread_t tcli, tsrv;
-	bool have_srv = false, leak = false;
+	struct bench_pair tp = { 0 };
 	int one = 1, rc = -1;
 	struct rr *rr;
-	double want;
 
 	rr = calloc(1, sizeof(*rr));
 	if (!rr) {
@@ -472,14 +408,8 @@ void bench_tcp_rr(const struct bench_stack *st, const struct bench_case *c,
 	}
 	rr->st = st;
 	rr->cli = rr->srv = -1;
-	want = bench_seconds * 4e6 + 1000;
-	rr->max = want > RR_MAX_SAMPLES ? RR_MAX_SAMPLES : (size_t)want;
-	rr->ns = malloc(rr->max * sizeof(*rr->ns));
-	if (!rr->ns) {
-		bench_set_err(r, "malloc", ENOMEM);
+	if (bench_lat_init(&rr->lat, r) < 0)
 		goto out;
-	}
-	memset(rr->ns, 0, rr->max * sizeof(*rr->ns));
 
 	bench_watchdog_arm("connection set-up", 10);
 	if (tcp_pair(st, &rr->cli, &rr->srv, r) < 0)
@@ -492,49 +422,29 @@ void bench_tcp_rr(const struct bench_stack *st, const struct bench_case *c,
 
 	bench_watchdog_arm(c->what, bench_warmup + bench_seconds + RR_NO_ANSWER_S +
 			   3 * BENCH_JOIN_GRACE + 5);
-	rc = bench_start_thread(&tsrv, bench_cpu[1], rr_server, rr);
-	if (rc) {
-		bench_set_err(r, "pthread_create", rc);
-		goto out;
-	}
-	have_srv = true;
-	rc = bench_start_thread(&tcli, bench_cpu[0], rr_client, rr);
-	if (rc) {
-		bench_set_err(r, "pthread_create", rc);
-		goto stop;
-	}
-	if (!bench_join_within(tcli, bench_warmup + bench_seconds + RR_NO_ANSWER_S +
-			       BENCH_JOIN_GRACE)) {
-		bench_tfail_msg(&rr->f, "client did not stop (stuck in a call)");
-		leak = true;
-	}
-stop:
-	atomic_store(&rr->stop, true);
-	if (have_srv && !bench_join_within(tsrv, BENCH_JOIN_GRACE)) {
-		bench_tfail_msg(&rr->f, "server did not stop (stuck in a call)");
-		leak = true;
-	}
-	if (atomic_load(&rr->f.failed)) {
-		r->ok = false;
-		snprintf(r->err, sizeof(r->err), "%s", rr->f.err);
-	} else if (rc == 0 && (!rr->n || rr->elapsed <= 0)) {
+	rc = bench_pair_start(&tp, rr_client, rr_server, rr, r);
+	if (rc == 0)
+		bench_pair_join(&tp, 0, NULL, bench_warmup + bench_seconds + RR_NO_ANSWER_S +
+				BENCH_JOIN_GRACE, &rr->f, "client");
+	bench_pair_join(&tp, 1, &rr->stop, BENCH_JOIN_GRACE, &rr->f, "server");
+	if (bench_tfail_take(&rr->f, r)) {
+		/* the thread's error is the result */
+	} else if (rc == 0 && (!rr->lat.n || rr->lat.elapsed <= 0)) {
 		snprintf(r->err, sizeof(r->err), "no transaction completed");
 	} else if (rc == 0) {
-		qsort(rr->ns, rr->n, sizeof(*rr->ns), cmp_u32);
-		r->val[0] = (double)rr->n / rr->elapsed;
-		r->val[1] = rr->ns[(rr->n - 1) / 2] / 1e3;
-		r->val[2] = rr->ns[(99 * rr->n + 99) / 100 - 1] / 1e3;
+		r->val[0] = (double)rr->lat.n / rr->lat.elapsed;
+		bench_lat_pcts(&rr->lat, &r->val[1], &r->val[2]);
 		r->ok = true;
 	}
 out:
 	bench_watchdog_off();
-	if (leak)
+	if (tp.leak)
 		return;
 	if (rr->cli >= 0)
 		st->close(rr->cli);
 	if (rr->srv >= 0)
 		st->close(rr->srv);
-	free(rr->ns);
+	free(rr->lat.ns);
 	free(rr);
 }
 
@@ -652,12 +562,11 @@ static void *conn_server(void *arg)
 void bench_tcp_conn(const struct bench_stack *st, const struct bench_case *c,
 		    struct bench_result *r)
 {
-	pthread_t tcli, tsrv;
-	bool have_cli = false, have_srv = false, leak = false;
-	uint64_t d0, d1;
-	double ta, tb;
+	struct bench_pair tp = { 0 };
+	_Atomic uint64_t *ctr[1];
 	struct conn *cn;
-	int rc;
+	uint64_t d;
+	double secs;
 
 	cn = calloc(1, sizeof(*cn));
 	if (!cn) {
@@ -665,53 +574,26 @@ void bench_tcp_conn(const struct bench_stack *st, const struct bench_case *c,
 		return;
 	}
 	cn->st = st;
+	ctr[0] = &cn->done;
 	bench_watchdog_arm("listener set-up", 10);
 	cn->lfd = tcp_listener(st, &cn->sa, CONN_BACKLOG, true, r);
 	if (cn->lfd < 0)
 		goto out;
 
 	bench_watchdog_arm(c->what, bench_warmup + bench_seconds + 3 * BENCH_JOIN_GRACE + 5);
-	rc = bench_start_thread(&tsrv, bench_cpu[1], conn_server, cn);
-	if (rc) {
-		bench_set_err(r, "pthread_create", rc);
-		goto out;
-	}
-	have_srv = true;
-	rc = bench_start_thread(&tcli, bench_cpu[0], conn_client, cn);
-	if (rc) {
-		bench_set_err(r, "pthread_create", rc);
+	if (bench_pair_start(&tp, conn_client, conn_server, cn, r) < 0)
 		goto stop;
-	}
-	have_cli = true;
-
-	if (!bench_sleep_until(bench_now_s() + bench_warmup, &cn->f))
+	if (!bench_window(&cn->f, ctr, &d, 1, &secs))
 		goto stop;
-	ta = bench_now_s();
-	d0 = atomic_load(&cn->done);
-	if (!bench_sleep_until(ta + bench_seconds, &cn->f))
-		goto stop;
-	tb = bench_now_s();
-	d1 = atomic_load(&cn->done);
-	r->val[0] = (double)(d1 - d0) / (tb - ta);
+	r->val[0] = (double)d / secs;
 	r->ok = true;
 stop:
-	atomic_store(&cn->stop_cli, true);
-	if (have_cli && !bench_join_within(tcli, BENCH_JOIN_GRACE)) {
-		bench_tfail_msg(&cn->f, "client did not stop (stuck in a call)");
-		leak = true;
-	}
-	atomic_store(&cn->stop_srv, true);
-	if (have_srv && !bench_join_within(tsrv, BENCH_JOIN_GRACE)) {
-		bench_tfail_msg(&cn->f, "server did not stop (stuck in a call)");
-		leak = true;
-	}
-	if (atomic_load(&cn->f.failed)) {
-		r->ok = false;
-		snprintf(r->err, sizeof(r->err), "%s", cn->f.err);
-	}
+	bench_pair_join(&tp, 0, &cn->stop_cli, BENCH_JOIN_GRACE, &cn->f, "client");
+	bench_pair_join(&tp, 1, &cn->stop_srv, BENCH_JOIN_GRACE, &cn->f, "server");
+	bench_tfail_take(&cn->f, r);
 out:
 	bench_watchdog_off();
-	if (leak)
+	if (tp.leak)
 		return;
 	if (cn->lfd >= 0)
 		st->close(cn->lfd);
@@ -777,20 +659,15 @@ void bench_tcp_memory(struct bench_result *rk, struct bench_result *ru)
 	static struct bench_ksnap s0, s1, s1b, s2;
 	struct usock_netns *ns = NULL;
 	int *kc = NULL, *ks = NULL, *uc = NULL, *us = NULL;
-	int nk = 0, nu = 0, klfd = -1, ulfd = -1, n = bench_tcp_mem_n;
-	long lim, page = sysconf(_SC_PAGESIZE);
+	int nk = 0, nu = 0, klfd = -1, ulfd = -1, n;
+	long page = sysconf(_SC_PAGESIZE);
 	size_t m0 = 0, m1 = 0;
 	char brk[160];
 
 	/* two ends per connection per stack, both stacks open at once */
-	lim = bench_raise_nofile(4L * n + 64);
-	if (lim < 4L * n + 64)
-		n = (int)((lim - 64) / 4);
-	if (n < 100) {
-		bench_set_err(rk, "RLIMIT_NOFILE", EMFILE);
-		bench_set_err(ru, "RLIMIT_NOFILE", EMFILE);
+	n = bench_mem_fit(bench_tcp_mem_n, 4, rk, ru);
+	if (n < 0)
 		return;
-	}
 	bench_tcp_mem_n = n;
 	kc = calloc((size_t)n, sizeof(int));
 	ks = calloc((size_t)n, sizeof(int));
@@ -826,32 +703,15 @@ void bench_tcp_memory(struct bench_result *rk, struct bench_result *ru)
 			 s1.tcp_mem - s0.tcp_mem, page);
 	}
 
-	ns = usock_netns_new("bench-tcp-mem", 0);
-	if (!ns) {
-		bench_set_err(ru, "usock_netns_new", errno);
+	ns = bench_mem_ns("bench-tcp-mem", &m0, &s1b, ru);
+	if (!ns)
 		goto out;
-	}
-	usock_netns_set(ns);
-	m0 = usock_netns_memory(ns);
-	bench_ksnap_take(&s1b);
 	nu = open_conns(&bench_usock, uc, us, n, &ulfd, ru);
 	settle();
 	m1 = usock_netns_memory(ns);
 	bench_ksnap_take(&s2);
-	if (nu == n) {
-		double arena = ((double)m1 - (double)m0) / n;
-		double slab = (double)(s2.slab_kb - s1b.slab_kb) * 1024 / n;
-
-		ru->ok = true;
-		ru->val[0] = arena + slab;
-		bench_slab_breakdown(&s1b, &s2, n, brk, sizeof(brk));
-		snprintf(ru->note, sizeof(ru->note),
-			 "usock %.0f B/connection = arena %.0f (usock_netns_memory) + kernel Slab"
-			 " %.0f for its 2 descriptors\n    slab objects: %s\n"
-			 "    process RSS %+.0f B/connection",
-			 ru->val[0], arena, slab, brk[0] ? brk : "-",
-			 (double)(s2.rss_kb - s1b.rss_kb) * 1024 / n);
-	}
+	if (nu == n)
+		bench_mem_usock(ru, m0, m1, &s1b, &s2, n, "connection", "2 ");
 out:
 	if (ns) {
 		close_conns(&bench_usock, uc, us, nu, ulfd);

@@ -25,14 +25,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 
 #include "usock.h"
 #include "bench.h"
 
 #define RX_BUFSZ	2048		/* room per received datagram */
-#define PP_MAX_SAMPLES	(16u << 20)	/* ping-pong count bound (64 MiB of samples) */
 #define POLL_MS		10		/* longest single wait in a flood thread */
 
 /*
@@ -217,19 +215,20 @@ static void flood_free(struct flood *fl)
 void bench_flood(const struct bench_stack *st, const struct bench_case *c,
 		 struct bench_result *r)
 {
+	_Atomic uint64_t *ctr[2];
+	struct bench_pair tp = { 0 };
 	struct sockaddr_in sa;
-	pthread_t ttx, trx;
-	bool have_tx = false, have_rx = false, leak = false;
-	uint64_t r0, b0, r1, b1, sent, rcvd;
-	double t0, ta, tb;
+	uint64_t d[2], sent, rcvd;
 	struct flood *fl;
-	int rc;
+	double secs;
 
 	fl = flood_new(st, c);
 	if (!fl) {
 		bench_set_err(r, "malloc", ENOMEM);
 		return;
 	}
+	ctr[0] = &fl->rcvd;
+	ctr[1] = &fl->rbytes;
 	bench_watchdog_arm("socket set-up", 10);
 	fl->rx = bench_udp_bound(st, &sa, r);
 	if (fl->rx < 0)
@@ -246,48 +245,17 @@ void bench_flood(const struct bench_stack *st, const struct bench_case *c,
 	}
 
 	bench_watchdog_arm(c->what, bench_warmup + bench_seconds + 4 * BENCH_JOIN_GRACE + 5);
-	rc = bench_start_thread(&trx, bench_cpu[1], flood_rx, fl);
-	if (rc) {
-		bench_set_err(r, "pthread_create", rc);
-		goto out;
-	}
-	have_rx = true;
-	rc = bench_start_thread(&ttx, bench_cpu[0], flood_tx, fl);
-	if (rc) {
-		bench_set_err(r, "pthread_create", rc);
+	if (bench_pair_start(&tp, flood_tx, flood_rx, fl, r) < 0)
 		goto stop;
-	}
-	have_tx = true;
-
-	t0 = bench_now_s();
-	if (!bench_sleep_until(t0 + bench_warmup, &fl->f))
+	if (!bench_window(&fl->f, ctr, d, 2, &secs))
 		goto stop;
-	ta = bench_now_s();
-	r0 = atomic_load(&fl->rcvd);
-	b0 = atomic_load(&fl->rbytes);
-	if (!bench_sleep_until(ta + bench_seconds, &fl->f))
-		goto stop;
-	tb = bench_now_s();
-	r1 = atomic_load(&fl->rcvd);
-	b1 = atomic_load(&fl->rbytes);
-	r->val[0] = (double)(r1 - r0) / (tb - ta);
-	r->val[1] = (double)(b1 - b0) * 8 / (tb - ta) / 1e9;
+	r->val[0] = (double)d[0] / secs;
+	r->val[1] = (double)d[1] * 8 / secs / 1e9;
 	r->ok = true;
 stop:
-	atomic_store(&fl->stop_tx, true);
-	if (have_tx && !bench_join_within(ttx, BENCH_JOIN_GRACE)) {
-		bench_tfail_msg(&fl->f, "sender did not stop (stuck in a call)");
-		leak = true;
-	}
-	atomic_store(&fl->stop_rx, true);
-	if (have_rx && !bench_join_within(trx, 2 * BENCH_JOIN_GRACE)) {
-		bench_tfail_msg(&fl->f, "receiver did not stop (stuck in a call)");
-		leak = true;
-	}
-	if (atomic_load(&fl->f.failed)) {
-		r->ok = false;
-		snprintf(r->err, sizeof(r->err), "%s", fl->f.err);
-	} else if (r->ok) {
+	bench_pair_join(&tp, 0, &fl->stop_tx, BENCH_JOIN_GRACE, &fl->f, "sender");
+	bench_pair_join(&tp, 1, &fl->stop_rx, 2 * BENCH_JOIN_GRACE, &fl->f, "receiver");
+	if (!bench_tfail_take(&fl->f, r) && r->ok) {
 		sent = atomic_load(&fl->sent);
 		rcvd = atomic_load(&fl->rcvd);
 		r->has_loss = true;
@@ -295,7 +263,7 @@ stop:
 	}
 out:
 	bench_watchdog_off();
-	if (!leak)
+	if (!tp.leak)
 		flood_free(fl);
 }
 
@@ -306,16 +274,13 @@ struct pingpong {
 	int a, b;
 	atomic_bool stop;
 	struct bench_tfail f;
-	uint32_t *ns;
-	size_t max, n;
-	uint64_t lost;
-	double elapsed;
-	uint64_t deadline;
+	struct bench_lat lat;
 };
 
 /* One round trip from a.  Return: 0 done, 1 lost (timed out), -1 failed. */
-static int pp_roundtrip(struct pingpong *pp, uint8_t seq)
+static int pp_roundtrip(void *arg, uint8_t seq)
 {
+	struct pingpong *pp = arg;
 	const struct bench_stack *st = pp->st;
 	uint8_t in[64];
 	ssize_t n;
@@ -337,38 +302,17 @@ static int pp_roundtrip(struct pingpong *pp, uint8_t seq)
 			return -1;
 		}
 		/* a late answer to a round trip already counted lost */
-		if (bench_now_ns() > pp->deadline)
+		if (bench_now_ns() > pp->lat.deadline)
 			return 1;
 	}
 }
 
+/* The pinger: the timed loop of bench_lat_run over pp_roundtrip. */
 static void *pp_ping(void *arg)
 {
 	struct pingpong *pp = arg;
-	uint64_t t, t0, begin;
-	uint8_t seq = 0;
-	int rc;
 
-	pp->deadline = bench_now_ns() + (uint64_t)(bench_warmup * 1e9);
-	while (bench_now_ns() < pp->deadline && !atomic_load(&pp->stop))
-		if (pp_roundtrip(pp, ++seq) < 0)
-			goto out;
-	begin = t = bench_now_ns();
-	pp->deadline = begin + (uint64_t)(bench_seconds * 1e9);
-	while (pp->n < pp->max && t < pp->deadline && !atomic_load(&pp->stop)) {
-		t0 = bench_now_ns();
-		rc = pp_roundtrip(pp, ++seq);
-		t = bench_now_ns();
-		if (rc < 0)
-			break;
-		if (rc == 0)
-			pp->ns[pp->n++] = (uint32_t)(t - t0);
-		else
-			pp->lost++;
-	}
-	pp->elapsed = (double)(t - begin) / 1e9;
-out:
-	atomic_store(&pp->stop, true);
+	bench_lat_run(&pp->lat, &pp->stop, pp_roundtrip, pp);
 	return NULL;
 }
 
@@ -396,29 +340,6 @@ static void *pp_pong(void *arg)
 	return NULL;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Bound every wait of a ping-pong socket: a lost datagram costs 100 ms, not forever. */
-static int pp_timeouts(const struct bench_stack *st, int fd, struct bench_result *r)
-{
-	struct timeval tv = { 0, BENCH_PP_TIMEO_US };
-
-	if (st->setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0) {
-		bench_set_err(r, "setsockopt(SO_RCVTIMEO)", errno);
-		return -1;
-	}
-	if (st->setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
-		bench_set_err(r, "setsockopt(SO_SNDTIMEO)", errno);
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * Case 5.  val[0] median and val[1] p99 round trip in microseconds (nearest
  * rank, completed round trips only), val[2] round trips per second;
@@ -427,12 +348,10 @@ static int pp_timeouts(const struct bench_stack *st, int fd, struct bench_result
 void bench_pingpong(const struct bench_stack *st, const struct bench_case *c,
 		    struct bench_result *r)
 {
+	struct bench_pair tp = { 0 };
 	struct sockaddr_in sa, sb;
 	struct pingpong *pp;
-	pthread_t tping, tpong;
-	bool have_pong = false, leak = false;
-	double want;
-	int rc;
+	int rc = -1;
 
 	pp = calloc(1, sizeof(*pp));
 	if (!pp) {
@@ -441,15 +360,8 @@ void bench_pingpong(const struct bench_stack *st, const struct bench_case *c,
 	}
 	pp->st = st;
 	pp->a = pp->b = -1;
-	want = bench_seconds * 4e6 + 1000;
-	pp->max = want > PP_MAX_SAMPLES ? PP_MAX_SAMPLES : (size_t)want;
-	pp->ns = malloc(pp->max * sizeof(*pp->ns));
-	if (!pp->ns) {
-		bench_set_err(r, "malloc", ENOMEM);
+	if (bench_lat_init(&pp->lat, r) < 0)
 		goto out;
-	}
-	/* fault the pages in now, not inside the timed loop */
-	memset(pp->ns, 0, pp->max * sizeof(*pp->ns));
 
 	bench_watchdog_arm("socket set-up", 10);
 	pp->a = bench_udp_bound(st, &sa, r);
@@ -463,54 +375,36 @@ void bench_pingpong(const struct bench_stack *st, const struct bench_case *c,
 		bench_set_err(r, "connect", errno);
 		goto out;
 	}
-	if (pp_timeouts(st, pp->a, r) < 0 || pp_timeouts(st, pp->b, r) < 0)
+	/* a lost datagram costs 100 ms, not forever */
+	if (bench_set_timeouts(st, pp->a, BENCH_PP_TIMEO_US, r) < 0 ||
+	    bench_set_timeouts(st, pp->b, BENCH_PP_TIMEO_US, r) < 0)
 		goto out;
 
 	bench_watchdog_arm(c->what, bench_warmup + bench_seconds + 3 * BENCH_JOIN_GRACE + 5);
-	rc = bench_start_thread(&tpong, bench_cpu[1], pp_pong, pp);
-	if (rc) {
-		bench_set_err(r, "pthread_create", rc);
-		goto out;
-	}
-	have_pong = true;
-	rc = bench_start_thread(&tping, bench_cpu[0], pp_ping, pp);
-	if (rc) {
-		bench_set_err(r, "pthread_create", rc);
-		goto stop;
-	}
-	if (!bench_join_within(tping, bench_warmup + bench_seconds + BENCH_JOIN_GRACE)) {
-		bench_tfail_msg(&pp->f, "pinger did not stop (stuck in a call)");
-		leak = true;
-	}
-stop:
-	atomic_store(&pp->stop, true);
-	if (have_pong && !bench_join_within(tpong, BENCH_JOIN_GRACE)) {
-		bench_tfail_msg(&pp->f, "ponger did not stop (stuck in a call)");
-		leak = true;
-	}
-	if (atomic_load(&pp->f.failed)) {
-		r->ok = false;
-		snprintf(r->err, sizeof(r->err), "%s", pp->f.err);
-	} else if (rc == 0 && !pp->n) {
+	rc = bench_pair_start(&tp, pp_ping, pp_pong, pp, r);
+	if (rc == 0)
+		bench_pair_join(&tp, 0, NULL, bench_warmup + bench_seconds + BENCH_JOIN_GRACE,
+				&pp->f, "pinger");
+	bench_pair_join(&tp, 1, &pp->stop, BENCH_JOIN_GRACE, &pp->f, "ponger");
+	if (bench_tfail_take(&pp->f, r)) {
+		/* the thread's error is the result */
+	} else if (rc == 0 && !pp->lat.n) {
 		snprintf(r->err, sizeof(r->err), "no round trip completed");
 	} else if (rc == 0) {
-		qsort(pp->ns, pp->n, sizeof(*pp->ns), cmp_u32);
-		r->val[0] = pp->ns[(pp->n - 1) / 2] / 1e3;
-		r->val[1] = pp->ns[(99 * pp->n + 99) / 100 - 1] / 1e3;
-		r->val[2] = (double)pp->n / pp->elapsed;
-		r->loss = (double)pp->lost;
+		bench_lat_pcts(&pp->lat, &r->val[0], &r->val[1]);
+		r->val[2] = (double)pp->lat.n / pp->lat.elapsed;
+		r->loss = (double)pp->lat.lost;
 		r->has_loss = true;
 		r->ok = true;
 	}
 out:
 	bench_watchdog_off();
-	if (leak)
+	if (tp.leak)
 		return;
 	if (pp->a >= 0)
 		st->close(pp->a);
 	if (pp->b >= 0)
 		st->close(pp->b);
-	free(pp->ns);
+	free(pp->lat.ns);
 	free(pp);
 }
-

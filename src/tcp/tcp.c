@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "core/usercopy.h"
+#include "ip/inet_bind.h"
 #include "sock/sock_internal.h"
 #include "tcp/tcp.h"
 
@@ -400,40 +401,19 @@ static void tcp_release(struct sock *sk)
 /* -------------------------------------------------------------- address */
 
 /*
- * __inet_bind for TCP; the checks and their order match udp.c's.
+ * __inet_bind for TCP; the address checks are ip4_bind_check's, shared with UDP.
  * Return: 0, -EINVAL (short address, already bound, not CLOSE),
  * -EAFNOSUPPORT, -EADDRNOTAVAIL, -EACCES, -EADDRINUSE.
  */
 static int tcp_bind(struct sock *sk, const struct sockaddr *a, socklen_t len)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)a;
-	uint32_t addr;
 	uint16_t snum;
-	int t, r;
+	int r;
 
-	if (len < sizeof(struct sockaddr_in))
-		return -EINVAL;
-	if (sin->sin_family != AF_INET) {
-		/* AF_UNSPEC passes only with INADDR_ANY, for old programs */
-		if (sin->sin_family != AF_UNSPEC || sin->sin_addr.s_addr != htonl(INADDR_ANY))
-			return -EAFNOSUPPORT;
-	}
-	addr = sin->sin_addr.s_addr;
-	t = ip4_addr_type(sk->ns, addr);
-	bool mcast = (ntohl(addr) >> 28) == 0xe;
-	if (!(sk->inet_flags & (INF_FREEBIND | INF_TRANSPARENT)) && addr != htonl(INADDR_ANY) &&
-	    t != RT_LOCAL && !mcast && t != RT_BROADCAST)
-		return -EADDRNOTAVAIL;
-	snum = ntohs(sin->sin_port);
-	/* below ip_unprivileged_port_start only with CAP_NET_BIND_SERVICE: we are the process */
-	if (snum && snum < 1024 && geteuid() != 0)
-		return -EACCES;
-	if (sk->state != TCP_CLOSE || sk->num)
-		return -EINVAL;
-	sk->rcv_saddr = sk->saddr = addr;
-	if (mcast || t == RT_BROADCAST)
-		sk->saddr = 0;
+	r = ip4_bind_check(sk, a, len, TCP_CLOSE, &snum);
+	if (r)
+		return r;
 	if (snum || !(sk->inet_flags & INF_BIND_NO_PORT)) {
 		tcp_sync_hn(tp);
 		r = tcp_get_port(tp, snum);
@@ -443,13 +423,8 @@ static int tcp_bind(struct sock *sk, const struct sockaddr *a, socklen_t len)
 			return r;
 		}
 	}
-	if (sk->rcv_saddr)
-		sk->bind_addr_locked = true;
-	if (snum)
-		sk->bind_port_locked = true;
+	ip4_bind_done(sk, snum);
 	sk->sport = htons(sk->num);
-	sk->daddr = 0;
-	sk->dport = 0;
 	tp->dst_genid = 0;
 	tcp_sync_hn(tp);
 	return 0;
@@ -458,21 +433,8 @@ static int tcp_bind(struct sock *sk, const struct sockaddr *a, socklen_t len)
 /* inet_getname; the local address is what the socket is bound or connected to. */
 static int tcp_getname(struct sock *sk, struct sockaddr_storage *a, socklen_t *len, bool peer)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *)a;
-
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	if (peer) {
-		if (!sk->dport || (TCPF(sk->state) & (TCPF(TCP_CLOSE) | TCPF(TCP_SYN_SENT))))
-			return -ENOTCONN;
-		sin->sin_port = sk->dport;
-		sin->sin_addr.s_addr = sk->daddr;
-	} else {
-		sin->sin_port = sk->sport;
-		sin->sin_addr.s_addr = sk->rcv_saddr ? sk->rcv_saddr : sk->saddr;
-	}
-	*len = sizeof(*sin);
-	return 0;
+	return ip4_getname(sk, a, len, peer,
+			   !(TCPF(sk->state) & (TCPF(TCP_CLOSE) | TCPF(TCP_SYN_SENT))));
 }
 
 /* ---------------------------------------------------------- active open */

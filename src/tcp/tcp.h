@@ -669,6 +669,10 @@ void tcp_synack_rtt_meas(struct tcp_sock *tp, uint32_t rtt_us);
 uint32_t tcp_init_cwnd(const struct tcp_sock *tp);
 /* tcp_rearm_rto - arm or stop the RTO after the queue changed (tcp_rearm_rto). */
 void tcp_rearm_rto(struct tcp_sock *tp);
+/* tcp_schedule_loss_probe - arm TLP; advancing_rto: the RTO is being re-armed from now. */
+bool tcp_schedule_loss_probe(struct tcp_sock *tp, bool advancing_rto);
+/* tcp_initialize_rcv_mss - first guess at the peer's MSS, for delayed ACKs and windows. */
+void tcp_initialize_rcv_mss(struct tcp_sock *tp);
 /* tcp_cwnd_restart - after idle (tcp_cwnd_restart, RFC 2861). */
 void tcp_cwnd_restart(struct tcp_sock *tp, uint32_t delta_us);
 

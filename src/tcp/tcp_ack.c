@@ -1005,8 +1005,14 @@ void tcp_rearm_rto(struct tcp_sock *tp)
 	tcp_reset_xmit_timer(tp, TCP_TIME_RETRANS, rto, TCP_RTO_MAX_US);
 }
 
-/* tcp_schedule_loss_probe: TLP at 2 SRTT (+ delack allowance), never after the RTO. Return: armed. */
-static bool tcp_schedule_loss_probe(struct tcp_sock *tp, bool advancing_rto)
+/*
+ * tcp_schedule_loss_probe - arm the tail loss probe at two SRTT (plus the
+ * delayed-ACK allowance when one packet is out), never after the RTO, for
+ * SACK connections in Open or CWR.  Shared by the ACK path and
+ * tcp_write_xmit, as in the kernel.
+ * Return: true if the probe timer was armed.
+ */
+bool tcp_schedule_loss_probe(struct tcp_sock *tp, bool advancing_rto)
 {
 	int er = tcp_sys(&tp->sk)->early_retrans;
 	uint64_t timeout;

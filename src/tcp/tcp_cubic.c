@@ -36,9 +36,6 @@
 
 #include "tcp/tcp.h"
 
-/* NEEDS (tcp.h): uint64_t tcp_pacing_rate(const struct tcp_sock *tp); (tcp_opt.c's TCP_INFO uses it) */
-uint64_t tcp_pacing_rate(const struct tcp_sock *tp);
-
 #define CUBIC_HZ 1000u			/* our "jiffies" are ms */
 #define CUBIC_BETA 717u			/* beta_cubic, scaled by 1024 */
 #define CUBIC_BETA_SCALE 1024u

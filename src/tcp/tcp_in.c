@@ -188,20 +188,6 @@ static bool paws_discard(const struct tcp_sock *tp, const struct tcp_skb_cb *cb,
 	return !paws_check(tp, TCP_PAWS_WINDOW) && !disordered_ack(tp, cb, th);
 }
 
-/* tcp_initialize_rcv_mss: underestimate the peer's MSS rather than overestimate */
-static void initialize_rcv_mss(struct tcp_sock *tp)
-{
-	uint32_t hint = tp->advmss < tp->mss_cache ? tp->advmss : tp->mss_cache;
-
-	if (hint > tp->rcv_wnd / 2)
-		hint = tp->rcv_wnd / 2;
-	if (hint > TCP_MSS_DEFAULT)
-		hint = TCP_MSS_DEFAULT;
-	if (hint < TCP_MIN_MSS)
-		hint = TCP_MIN_MSS;
-	tp->ack.rcv_mss = (uint16_t)hint;
-}
-
 /* tcp_data_snd_check */
 static void data_snd_check(struct tcp_sock *tp)
 {
@@ -585,7 +571,7 @@ static int rcv_synsent(struct tcp_sock *tp, struct pkt *pk, const struct tcp_rep
 			store_ts_recent(tp);
 		}
 		tcp_sync_mss(tp, tp->pmtu_cookie);
-		initialize_rcv_mss(tp);
+		tcp_initialize_rcv_mss(tp);
 		TCP_WRITE(tp->copied_seq, tp->rcv_nxt);
 		finish_connect(tp);
 		fastopen_fail = (tp->syn_fastopen || tp->syn_data) &&
@@ -623,7 +609,7 @@ static int rcv_synsent(struct tcp_sock *tp, struct pkt *pk, const struct tcp_rep
 		tp->snd_wl1 = cb->seq;
 		tp->max_window = tp->snd_wnd;
 		tcp_sync_mss(tp, tp->pmtu_cookie);
-		initialize_rcv_mss(tp);
+		tcp_initialize_rcv_mss(tp);
 		send_synack(tp);
 		/* data on a SYN without ACK is not taken (as the kernel) */
 		pkt_free(pk);
@@ -700,7 +686,7 @@ static void synrecv_established(struct tcp_sock *tp, const struct pkt *pk,
 	if (tp->tstamp_ok)
 		tp->advmss -= TCP_TSTAMP_ALIGNED;
 	tp->lsndtime_us = tp->tcp_mstamp;
-	initialize_rcv_mss(tp);
+	tcp_initialize_rcv_mss(tp);
 	if (tp->sk.shutdown & SEND_SHUTDOWN) {
 		/* shutdown(SHUT_WR) came during the handshake: tcp_shutdown now */
 		tcp_set_state(tp, TCP_FIN_WAIT1);

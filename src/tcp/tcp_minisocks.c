@@ -446,18 +446,7 @@ static struct tcp_sock *create_child(struct tcp_sock *lp, struct tcp_request_soc
 	uint32_t mtu = route_mtu(&c->dst);
 	tcp_sync_mss(c, mtu);
 	c->advmss = (uint16_t)listener_advmss(lp, mtu);
-	{
-		/* tcp_initialize_rcv_mss */
-		uint32_t hint = c->advmss < c->mss_cache ? c->advmss : c->mss_cache;
-
-		if (hint > c->rcv_wnd / 2)
-			hint = c->rcv_wnd / 2;
-		if (hint > TCP_MSS_DEFAULT)
-			hint = TCP_MSS_DEFAULT;
-		if (hint < TCP_MIN_MSS)
-			hint = TCP_MIN_MSS;
-		c->ack.rcv_mss = (uint16_t)hint;
-	}
+	tcp_initialize_rcv_mss(c);
 	tcp_hn_from_sock(c);
 	tcp_bind_add(t, &c->hn, BIND_INHERIT);	/* __inet_inherit_port */
 	if (req->hn.hashed)

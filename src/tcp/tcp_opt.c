@@ -40,19 +40,6 @@
 
 #include "tcp/tcp.h"
 
-/* NEEDS (tcp.h): uint64_t tcp_pacing_rate(const struct tcp_sock *tp); (tcp_cubic.c) */
-uint64_t tcp_pacing_rate(const struct tcp_sock *tp);
-
-/* icsk_ack.pending bits (inet_connection_sock.h) */
-/* NEEDS (tcp.h): these belong next to struct tcp_sock's ack.pending. */
-#ifndef ICSK_ACK_SCHED
-#define ICSK_ACK_SCHED 1
-#define ICSK_ACK_TIMER 2
-#define ICSK_ACK_PUSHED 4
-#define ICSK_ACK_PUSHED2 8
-#define ICSK_ACK_NOW 16
-#endif
-
 /* option names newer than the C library's headers */
 #ifndef TCP_IS_MPTCP
 #define TCP_IS_MPTCP 43

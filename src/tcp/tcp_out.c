@@ -93,11 +93,6 @@ static inline bool tcp_in_cwnd_reduction(const struct tcp_sock *tp)
 	return tp->ca_state == TCP_CA_CWR || tp->ca_state == TCP_CA_Recovery;
 }
 
-static inline uint32_t tcp_rto_min_us(const struct tcp_sock *tp)
-{
-	return tp->rto_min_us ? tp->rto_min_us : TCP_RTO_MIN_US;
-}
-
 /* The path MTU of a route (ipv4_mtu: at most IP_MAX_MTU). */
 uint32_t tcp_rt_mtu(const struct rt4_result *rt)
 {
@@ -894,37 +889,6 @@ static void tcp_cwnd_validate(struct tcp_sock *tp, bool is_cwnd_limited)
 }
 
 /*
- * tcp_schedule_loss_probe - arm the tail loss probe at two SRTT (plus the
- * delayed-ACK allowance when one packet is out), never after the RTO,
- * for SACK connections in Open or CWR (tcp_schedule_loss_probe).
- */
-static void tcp_schedule_loss_probe(struct tcp_sock *tp)
-{
-	int er = tcp_sys(&tp->sk)->early_retrans;
-	const struct pkt *head = tp->rtx_queue.head;
-	uint64_t timeout;
-	int64_t rto_delta;
-
-	if (tp->fastopen_rsk)
-		return;
-	if ((er != 3 && er != 4) || !tp->packets_out || !tp->sack_ok ||
-	    (tp->ca_state != TCP_CA_Open && tp->ca_state != TCP_CA_CWR))
-		return;
-	if (tp->srtt_us) {
-		timeout = tp->srtt_us >> 2;
-		timeout += tp->packets_out == 1 ? tcp_rto_min_us(tp) : TCP_TIMEOUT_MIN_US;
-		timeout = tcp_jiffy_round_us(timeout);
-	} else {
-		timeout = TCP_TIMEOUT_INIT_US;
-	}
-	rto_delta = head ? (int64_t)(TCP_SKB_CB(head)->tx_us + tp->rto_us) - (int64_t)tp->tcp_mstamp
-			 : (int64_t)tp->rto_us;
-	if (rto_delta > 0 && tcp_jiffy_round_us((uint64_t)rto_delta) < timeout)
-		timeout = tcp_jiffy_round_us((uint64_t)rto_delta);
-	tcp_reset_xmit_timer(tp, TCP_TIME_LOSS_PROBE, timeout, TCP_RTO_MAX_US);
-}
-
-/*
  * tcp_write_xmit - from the send head, each packet the congestion window,
  * the peer's window and Nagle/cork (nonagle applies to the last packet;
  * the others cannot grow) let go, cut to mss_now if longer, leaves and
@@ -974,7 +938,7 @@ bool tcp_write_xmit(struct tcp_sock *tp, unsigned mss_now, int nonagle, int push
 	if (sent) {
 		/* one loss probe per tail loss episode */
 		if (push_one != 2)
-			tcp_schedule_loss_probe(tp);
+			tcp_schedule_loss_probe(tp, false);
 		return false;
 	}
 	return !tp->packets_out && tcp_send_head(tp);

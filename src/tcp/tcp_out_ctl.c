@@ -32,11 +32,6 @@
 #include "wire/tcp.h"
 #include "tcp/tcp_out_int.h"
 
-/*
- * NEEDS (tcp.h): offered by tcp_timer.c (tcp_clamp_probe0_to_user_timeout).
- */
-uint64_t tcp_clamp_probe0_to_user_timeout(const struct tcp_sock *tp, uint64_t when_us);
-
 #define TCP_ATO_MAX_US 500000u		/* HZ / 2: the longest delayed ACK of a bulk receiver */
 #define TFO_CLIENT_NO_COOKIE 0x4	/* net.ipv4.tcp_fastopen: client data without a cookie */
 #define TCP_MAX_TCP_HEADER 256u		/* the head room the kernel's control skbs have */

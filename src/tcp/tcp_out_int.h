@@ -55,7 +55,6 @@ uint32_t tcp_rt_mtu(const struct rt4_result *rt);
 uint32_t tcp_rt_advmss(const struct rt4_result *rt);
 int tcp_mtu_to_mss_base(const struct tcp_sock *tp, uint32_t pmtu);
 unsigned tcp_sync_mss_hdr(struct tcp_sock *tp, uint32_t pmtu, unsigned hdrlen);
-void tcp_initialize_rcv_mss(struct tcp_sock *tp);
 int tcp_push_header(struct pkt *pk, const struct tcp_repr *r, uint32_t saddr, uint32_t daddr,
 		    bool loop);
 struct pkt *tcp_build(struct tcp_sock *tp, struct pkt *pk, bool clone_it, int *errp);

@@ -39,13 +39,6 @@
 #include "tcp/tcp_in_int.h"
 #include "wire/tcp.h"
 
-/* NEEDS (tcp.h): tcp_out.c's tcp_compute_window (__tcp_select_window), for the ACK decision. */
-uint32_t tcp_compute_window(struct tcp_sock *tp);
-
-#ifndef ICSK_ACK_NOMEM
-#define ICSK_ACK_NOMEM 32	/* NEEDS (tcp.h): next to ICSK_ACK_NOW */
-#endif
-
 #define TCP_MAX_TCP_HEADER 320u		/* MAX_TCP_HEADER of a distribution kernel */
 #define TCP_SHINFO_SIZE 320u		/* SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) */
 #define TCP_SKB_SIZE 256u		/* SKB_DATA_ALIGN(sizeof(struct sk_buff)) */

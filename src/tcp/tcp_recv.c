@@ -42,22 +42,6 @@
 #include "sock/sock.h"
 #include "tcp/tcp.h"
 
-/*
- * NEEDS (tcp.h): tcp_compute_window (tcp_out.c provides it) -
- * __tcp_select_window: the window the next segment would offer, in bytes,
- * without committing it to rcv_wnd/rcv_wup.
- */
-uint32_t tcp_compute_window(struct tcp_sock *tp);
-
-/* NEEDS (tcp.h): the icsk_ack.pending bits (enum inet_csk_ack_state_t). */
-#ifndef ICSK_ACK_SCHED
-#define ICSK_ACK_SCHED 1
-#define ICSK_ACK_TIMER 2
-#define ICSK_ACK_PUSHED 4
-#define ICSK_ACK_PUSHED2 8
-#define ICSK_ACK_NOW 16
-#endif
-
 #ifndef TCP_CM_INQ
 #define TCP_CM_INQ 36
 #endif

@@ -36,19 +36,7 @@
 #include "net/netns.h"
 #include "tcp/tcp.h"
 
-/* icsk_ack.pending bits (inet_connection_sock.h's ICSK_ACK_*). */
-/* NEEDS (tcp.h): these five belong next to struct tcp_sock's ack.pending. */
-#ifndef ICSK_ACK_SCHED
-#define ICSK_ACK_SCHED 1
-#define ICSK_ACK_TIMER 2
-#define ICSK_ACK_PUSHED 4
-#define ICSK_ACK_PUSHED2 8
-#define ICSK_ACK_NOW 16
-#endif
-
 /* Offered to tcp_out.c's tcp_send_probe0 (the kernel keeps it here). */
-/* NEEDS (tcp.h): uint64_t tcp_clamp_probe0_to_user_timeout(const struct tcp_sock *tp, uint64_t when_us); */
-uint64_t tcp_clamp_probe0_to_user_timeout(const struct tcp_sock *tp, uint64_t when_us);
 
 #define TCP_THIN_LINEAR_RETRIES 6	/* include/net/tcp.h */
 /* tcp_max_orphans: the kernel sizes it as half the established hash. */

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "core/usercopy.h"
+#include "ip/inet_bind.h"
 #include "net/netns_internal.h"
 #include "sock/sock_internal.h"
 #include "udp/udp.h"
@@ -162,42 +163,17 @@ static void udp_release(struct sock *sk)
 /* __inet_bind */
 static int udp_bind(struct sock *sk, const struct sockaddr *a, socklen_t len)
 {
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)a;
-	if (len < sizeof(struct sockaddr_in))
-		return -EINVAL;
-	if (sin->sin_family != AF_INET) {
-		/* AF_UNSPEC is accepted only with INADDR_ANY, for old programs */
-		if (sin->sin_family != AF_UNSPEC || sin->sin_addr.s_addr != htonl(INADDR_ANY))
-			return -EAFNOSUPPORT;
-	}
-	uint32_t addr = sin->sin_addr.s_addr;
-	int t = ip4_addr_type(sk->ns, addr);
-	bool local = t == RT_LOCAL;
-	bool mcast = (ntohl(addr) >> 28) == 0xe;
-	if (!(sk->inet_flags & (INF_FREEBIND | INF_TRANSPARENT)) && addr != htonl(INADDR_ANY) &&
-	    !local && !mcast && t != RT_BROADCAST)
-		return -EADDRNOTAVAIL;
-	uint16_t snum = ntohs(sin->sin_port);
-	/* ports below ip_unprivileged_port_start need CAP_NET_BIND_SERVICE */
-	if (snum && snum < 1024 && geteuid() != 0)
-		return -EACCES;
-	if (sk->state != 0 || sk->num)
-		return -EINVAL;
-	sk->rcv_saddr = sk->saddr = addr;
-	if (mcast || t == RT_BROADCAST)
-		sk->saddr = 0;
+	uint16_t snum;
+	int r = ip4_bind_check(sk, a, len, 0, &snum);
+	if (r)
+		return r;
 	if (snum || !(sk->inet_flags & INF_BIND_NO_PORT)) {
 		if (udp_get_port(sk, snum)) {
 			sk->saddr = sk->rcv_saddr = 0;
 			return -EADDRINUSE;
 		}
 	}
-	if (sk->rcv_saddr)
-		sk->bind_addr_locked = true;
-	if (snum)
-		sk->bind_port_locked = true;
-	sk->daddr = 0;
-	sk->dport = 0;
+	ip4_bind_done(sk, snum);
 	udp_sk(sk)->dst_genid = 0;
 	return 0;
 }
@@ -259,21 +235,8 @@ static int udp_connect(struct sock *sk, const struct sockaddr *a, socklen_t len,
 
 static int udp_getname(struct sock *sk, struct sockaddr_storage *a, socklen_t *len, bool peer)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *)a;
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	if (peer) {
-		/* inet_getname: a peer only when connected */
-		if (!sk->dport || sk->state != 1)
-			return -ENOTCONN;
-		sin->sin_port = sk->dport;
-		sin->sin_addr.s_addr = sk->daddr;
-	} else {
-		sin->sin_port = sk->sport;
-		sin->sin_addr.s_addr = sk->rcv_saddr ? sk->rcv_saddr : sk->saddr;
-	}
-	*len = sizeof(*sin);
-	return 0;
+	/* inet_getname: a peer only when connected */
+	return ip4_getname(sk, a, len, peer, sk->state == 1);
 }
 
 /* udp_poll = datagram_poll + the reader queue */

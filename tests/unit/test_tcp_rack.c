@@ -3,134 +3,25 @@
  * test_tcp_rack.c - RACK-TLP loss detection of tcp_recovery.c, driven through tcp_ack.c
  *
  * As test_tcp_rtt.c does, tcp_ack.c and tcp_recovery.c are compiled into
- * this file with their public names and the tcp/ functions they call
- * renamed (here to r_*), so the test links next to the real libusock.a
- * and next to test_tcp_rtt.c; stubs stand in for tcp_out.c, tcp_timer.c,
- * tcp_cubic.c and tcp_send.c.  sysctl tcp_recovery is 1 (RACK) unless a
- * test says otherwise.
+ * this file through tcp_ack_fixture.h with their public names and the tcp/
+ * functions they call renamed (here to r_*), so the test links next to the
+ * real libusock.a and next to test_tcp_rtt.c; the fixture's stubs stand in
+ * for tcp_out.c, tcp_timer.c, tcp_cubic.c and tcp_send.c.  sysctl
+ * tcp_recovery is 1 (RACK) unless a test says otherwise.
  *
  * The path has min_rtt = SRTT = 10 ms in most tests, so the reordering
  * window is min_rtt/4 = 2.5 ms (RFC 8985 6.2) and the REO timer adds
  * TCP_TIMEOUT_MIN (2 ms) and rounds up to whole jiffies, as Linux's
  * tcp_rack_mark_lost does.
  */
-#define tcp_ack r_tcp_ack
-#define tcp_rtt_estimator r_tcp_rtt_estimator
-#define tcp_set_rto r_tcp_set_rto
-#define tcp_enter_loss r_tcp_enter_loss
-#define tcp_clear_retrans r_tcp_clear_retrans
-#define tcp_synack_rtt_meas r_tcp_synack_rtt_meas
-#define tcp_init_cwnd r_tcp_init_cwnd
-#define tcp_rearm_rto r_tcp_rearm_rto
-#define tcp_cwnd_restart r_tcp_cwnd_restart
-#define tcp_enter_recovery r_tcp_enter_recovery
-#define tcp_cwnd_reduction r_tcp_cwnd_reduction
-#define tcp_mark_skb_lost r_tcp_mark_skb_lost
-#define tcp_update_scoreboard r_tcp_update_scoreboard
-#define tcp_identify_packet_loss r_tcp_identify_packet_loss
-#define tcp_timeout_mark_lost r_tcp_timeout_mark_lost
-#define tcp_rack_advance r_tcp_rack_advance
-#define tcp_rack_update_reo_wnd r_tcp_rack_update_reo_wnd
-#define tcp_rack_reo_timeout r_tcp_rack_reo_timeout
-#define tcp_ca_acked r_tcp_ca_acked
-#define tcp_ca_cong_avoid r_tcp_ca_cong_avoid
-#define tcp_ca_event r_tcp_ca_event
-#define tcp_ca_set_state r_tcp_ca_set_state
-#define tcp_ca_ssthresh r_tcp_ca_ssthresh
-#define tcp_ca_undo_cwnd r_tcp_ca_undo_cwnd
-#define tcp_clamp_probe0_to_user_timeout r_tcp_clamp_probe0_to_user_timeout
-#define tcp_clear_xmit_timer r_tcp_clear_xmit_timer
-#define tcp_is_cwnd_limited r_tcp_is_cwnd_limited
-#define tcp_probe0_when r_tcp_probe0_when
-#define tcp_reset_xmit_timer r_tcp_reset_xmit_timer
-#define tcp_send_challenge_ack r_tcp_send_challenge_ack
-#define tcp_sync_mss r_tcp_sync_mss
-#define tcp_wmem_free_pkt r_tcp_wmem_free_pkt
-#define tcp_xmit_retransmit_queue r_tcp_xmit_retransmit_queue
-
-#include "tcp/tcp_ack.c"
-#include "tcp/tcp_recovery.c"
-
-#include <criterion/criterion.h>
-#include <stdlib.h>
-#include <string.h>
-
+#define TAF_PREFIX r_
+#define TAF_STAMP_DELIVERED
 #define NSMALL 4000
 #define NMEDIUM 64
 #define NLARGE 2
-#define MSS 1000u
-#define ISN 1000u
-#define PEER_SEQ 5000u
+#include "tcp_ack_fixture.h"
+
 #define RTT_MS 10u
-
-static struct arena *ta;
-static struct netns tns;
-static struct tcp_table *ttab;
-static struct tcp_sock *tp;
-
-/* ---- what the stubs saw ---- */
-static int n_xmit_rtx;
-static int timer_what = -1;
-static uint64_t timer_when, timer_deadline_us;
-static void (*on_xmit)(uint32_t seq);
-
-static uint64_t now_us(void) { return netns_now(&tns) / 1000u; }
-
-/* tcp_xmit_retransmit_queue, modelled: resend every lost packet not already resent */
-void tcp_xmit_retransmit_queue(struct tcp_sock *t)
-{
-	n_xmit_rtx++;
-	for (struct pkt *pk = t->rtx_queue.head; pk; pk = pk->next) {
-		struct tcp_skb_cb *c = TCP_SKB_CB(pk);
-
-		if ((c->sacked & (TCPCB_LOST | TCPCB_SACKED_RETRANS | TCPCB_SACKED_ACKED)) != TCPCB_LOST)
-			continue;
-		if (on_xmit)
-			on_xmit(c->seq);
-		c->sacked |= TCPCB_SACKED_RETRANS | TCPCB_EVER_RETRANS;
-		c->tx_us = t->tcp_mstamp;
-		c->ack_seq = t->delivered;
-		t->retrans_out++;
-		t->total_retrans++;
-		if (!t->retrans_stamp_us)
-			t->retrans_stamp_us = t->tcp_mstamp;
-		if (t->undo_retrans < 0)
-			t->undo_retrans = 0;
-		t->undo_retrans++;
-		if (t->ca_state == TCP_CA_CWR || t->ca_state == TCP_CA_Recovery)
-			t->prr_out++;
-	}
-}
-void tcp_send_challenge_ack(struct tcp_sock *t) {}
-void tcp_reset_xmit_timer(struct tcp_sock *t, int what, uint64_t when_us, uint64_t max_us)
-{
-	timer_what = what;
-	timer_when = when_us < max_us ? when_us : max_us;
-	timer_deadline_us = now_us() + timer_when;
-	t->pending = (uint8_t)what;
-}
-void tcp_clear_xmit_timer(struct tcp_sock *t, int what)
-{
-	timer_what = 0;
-	t->pending = 0;
-}
-uint64_t tcp_probe0_when(const struct tcp_sock *t, uint64_t max_us) { return 400000; }
-uint64_t tcp_clamp_probe0_to_user_timeout(const struct tcp_sock *t, uint64_t when_us) { return when_us; }
-void tcp_wmem_free_pkt(struct tcp_sock *t, struct pkt *pk)
-{
-	t->wmem_queued -= pk->meta.truesize;
-	pkt_free(pk);
-}
-uint32_t tcp_ca_ssthresh(struct tcp_sock *t) { return t->snd_cwnd / 2 > 2 ? t->snd_cwnd / 2 : 2; }
-uint32_t tcp_ca_undo_cwnd(struct tcp_sock *t) { return t->snd_cwnd > t->prior_cwnd ? t->snd_cwnd : t->prior_cwnd; }
-void tcp_ca_cong_avoid(struct tcp_sock *t, uint32_t ack, uint32_t acked) { t->snd_cwnd += acked; }
-void tcp_ca_set_state(struct tcp_sock *t, uint8_t s) {}
-void tcp_ca_event(struct tcp_sock *t, int ev) {}
-void tcp_ca_acked(struct tcp_sock *t, uint32_t n, int32_t rtt) {}
-bool tcp_is_cwnd_limited(const struct tcp_sock *t) { return true; }
-unsigned tcp_sync_mss(struct tcp_sock *t, uint32_t pmtu) { return t->mss_cache; }
-
-/* ---- fixture ---- */
 
 static void advance_us(uint64_t us)
 {
@@ -140,36 +31,9 @@ static void advance_us(uint64_t us)
 
 static void setup(void)
 {
-	ta = arena_new((size_t)32 << 20);
-	cr_assert_not_null(ta);
-	memset(&tns, 0, sizeof(tns));
-	tns.pools = pkt_pools_new(ta, NSMALL, NMEDIUM, NLARGE);
-	cr_assert_not_null(tns.pools);
-	clock_init(&tns.clock, true);
-	clock_advance(&tns.clock, 10 * NSEC_PER_SEC);
-	ttab = calloc(1, sizeof(*ttab));
-	cr_assert_not_null(ttab);
-	ttab->sys.reordering = 3;
-	ttab->sys.early_retrans = 3;
+	taf_setup((size_t)32 << 20);
 	ttab->sys.recovery = TCP_RACK_LOSS_DETECTION;
-	tns.tcp = ttab;
-
-	tp = calloc(1, sizeof(*tp));
-	cr_assert_not_null(tp);
-	tp->sk.ns = &tns;
-	tp->sk.state = TCP_ESTABLISHED;
-	tp->snd_una = tp->snd_nxt = tp->write_seq = ISN;
-	tp->snd_wl1 = PEER_SEQ;
-	tp->rcv_nxt = tp->rcv_wup = PEER_SEQ;
 	tp->snd_wnd = tp->max_window = 1u << 20;
-	tp->mss_cache = MSS;
-	tp->snd_cwnd = 10;
-	tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
-	tp->snd_cwnd_clamp = ~0u;
-	tp->reordering = 3;
-	tp->sack_ok = true;
-	tp->rto_min_us = TCP_RTO_MIN_US;
-	tp->undo_retrans = -1;
 	tp->rack.reo_wnd_steps = 1;
 	/* a settled 10 ms path */
 	tp->rtt_min_us = RTT_MS * 1000u;
@@ -177,53 +41,9 @@ static void setup(void)
 	tcp_set_rto(tp);
 	tcp_mstamp_refresh(tp);
 	tp->delivered = 1;	/* as after the handshake: rate samples are not 0 */
-	n_xmit_rtx = 0;
-	timer_what = -1;
-	on_xmit = NULL;
-}
-
-static void teardown(void)
-{
-	free(tp);
-	free(ttab);
-	arena_destroy(ta);
 }
 
 TestSuite(tcp_rack, .init = setup, .fini = teardown);
-
-static void finish(void)
-{
-	struct pkt *pk;
-
-	while ((pk = pkt_queue_pop(&tp->rtx_queue)) != NULL)
-		tcp_wmem_free_pkt(tp, pk);
-	cr_assert(pkt_pools_full(tns.pools), "pools not full");
-}
-
-/* n packets of MSS bytes sent now, as tcp_event_new_data_sent and tcp_build leave them */
-static void send_pkts(unsigned n)
-{
-	for (unsigned i = 0; i < n; i++) {
-		struct pkt *pk = pkt_alloc(tns.pools, MSS);
-		struct tcp_skb_cb *c;
-
-		cr_assert_not_null(pk);
-		cr_assert_not_null(pkt_put(pk, MSS));
-		pk->meta.truesize = pkt_kernel_truesize(MSS);
-		c = TCP_SKB_CB(pk);
-		memset(c, 0, sizeof(*c));
-		c->seq = tp->snd_nxt;
-		c->end_seq = tp->snd_nxt + MSS;
-		c->tcp_flags = TCP_HDR_ACK;
-		c->tx_us = c->first_tx_us = tp->tcp_mstamp;
-		c->ack_seq = tp->delivered;
-		tp->wmem_queued += pk->meta.truesize;
-		pkt_queue_push(&tp->rtx_queue, pk);
-		tp->snd_nxt += MSS;
-		tp->write_seq += MSS;
-		tp->packets_out++;
-	}
-}
 
 /* an ACK from the peer with up to three SACK blocks (start == end: none) */
 static int ack_sacks(uint32_t ack, int n, const struct tcp_sack_block *sb)
@@ -261,19 +81,7 @@ static int ack_sack1(uint32_t ack, uint32_t s, uint32_t e)
 	return ack_sacks(ack, 1, &b);
 }
 
-static struct pkt *nth(unsigned i)
-{
-	struct pkt *pk = tp->rtx_queue.head;
-
-	while (pk && i--)
-		pk = pk->next;
-	cr_assert_not_null(pk);
-	return pk;
-}
-
 static uint8_t bits(unsigned i) { return TCP_SKB_CB(nth(i))->sacked; }
-
-#define SEQ(i) (ISN + (uint32_t)(i) * MSS)
 
 /* the REO delay tcp_rack_mark_lost asks for: remaining + TCP_TIMEOUT_MIN, whole jiffies */
 static uint64_t reo_delay(uint64_t remaining_us)
@@ -290,7 +98,7 @@ static uint64_t reo_delay(uint64_t remaining_us)
  */
 Test(tcp_rack, one_sack_waits_the_reordering_window)
 {
-	send_pkts(4);
+	send_pkts(4, MSS);
 	advance_us(RTT_MS * 1000);
 	cr_assert_gt(ack_sack1(SEQ(0), SEQ(3), SEQ(4)), 0);
 	cr_expect_eq(tp->rack.rtt_us, RTT_MS * 1000u);
@@ -317,7 +125,7 @@ Test(tcp_rack, one_sack_waits_the_reordering_window)
 /* The "reordered" packets arrive within the window: nothing is lost, and reordering is noted. */
 Test(tcp_rack, reordering_inside_the_window_is_not_loss)
 {
-	send_pkts(4);
+	send_pkts(4, MSS);
 	advance_us(RTT_MS * 1000);
 	ack_sack1(SEQ(0), SEQ(3), SEQ(4));
 	cr_expect_eq(timer_what, TCP_TIME_REO);
@@ -334,7 +142,7 @@ Test(tcp_rack, reordering_inside_the_window_is_not_loss)
 /* dupthresh SACKed and no reordering seen: no window, the hole is lost at once (as dupthresh). */
 Test(tcp_rack, dupthresh_without_reordering_marks_at_once)
 {
-	send_pkts(5);
+	send_pkts(5, MSS);
 	advance_us(RTT_MS * 1000);
 	cr_assert_gt(ack_sack1(SEQ(0), SEQ(1), SEQ(4)), 0);
 	cr_expect_eq(tp->sacked_out, 3u);
@@ -351,7 +159,7 @@ Test(tcp_rack, dupthresh_without_reordering_marks_at_once)
 Test(tcp_rack, reordering_seen_keeps_the_window_at_dupthresh)
 {
 	tp->reord_seen = 1;
-	send_pkts(5);
+	send_pkts(5, MSS);
 	advance_us(RTT_MS * 1000);
 	ack_sack1(SEQ(0), SEQ(1), SEQ(4));
 	cr_expect_eq(tp->lost_out, 0u);
@@ -373,13 +181,13 @@ Test(tcp_rack, lost_retransmission_is_found)
 {
 	struct tcp_sack_block sb[2];
 
-	send_pkts(5);
+	send_pkts(5, MSS);
 	advance_us(RTT_MS * 1000);
 	ack_sack1(SEQ(0), SEQ(1), SEQ(4));
 	cr_assert_eq(tp->retrans_out, 1u);
 	cr_assert(bits(0) & TCPCB_SACKED_RETRANS);
 	advance_us(1000);
-	send_pkts(2);	/* 5 and 6, after the retransmission of 0 */
+	send_pkts(2, MSS);	/* 5 and 6, after the retransmission of 0 */
 	advance_us(RTT_MS * 1000);
 	sb[0] = (struct tcp_sack_block){SEQ(5), SEQ(7)};
 	sb[1] = (struct tcp_sack_block){SEQ(1), SEQ(4)};
@@ -397,7 +205,7 @@ Test(tcp_rack, lost_retransmission_is_found)
 /* A retransmitted packet SACKed sooner than min_rtt says nothing about the present (tcp_rack_advance). */
 Test(tcp_rack, early_sack_of_a_retransmission_is_no_sample)
 {
-	send_pkts(5);
+	send_pkts(5, MSS);
 	advance_us(RTT_MS * 1000);
 	ack_sack1(SEQ(0), SEQ(1), SEQ(4));
 	uint64_t mstamp = tp->rack.mstamp;
@@ -412,9 +220,9 @@ Test(tcp_rack, early_sack_of_a_retransmission_is_no_sample)
 /* The RTO marks the head and what is older than RACK.rtt; recent packets may still arrive. */
 Test(tcp_rack, rto_spares_recently_sent_packets)
 {
-	send_pkts(2);
+	send_pkts(2, MSS);
 	advance_us(5000);
-	send_pkts(2);
+	send_pkts(2, MSS);
 	tp->rack.rtt_us = RTT_MS * 1000;
 	advance_us(7000);
 	tcp_enter_loss(tp);
@@ -428,9 +236,9 @@ Test(tcp_rack, rto_spares_recently_sent_packets)
 Test(tcp_rack, rto_without_rack_marks_everything)
 {
 	ttab->sys.recovery = 0;
-	send_pkts(2);
+	send_pkts(2, MSS);
 	advance_us(5000);
-	send_pkts(2);
+	send_pkts(2, MSS);
 	tp->rack.rtt_us = RTT_MS * 1000;
 	advance_us(7000);
 	tcp_enter_loss(tp);
@@ -442,7 +250,7 @@ Test(tcp_rack, rto_without_rack_marks_everything)
 Test(tcp_rack, recovery_0_is_dupthresh)
 {
 	ttab->sys.recovery = 0;
-	send_pkts(5);
+	send_pkts(5, MSS);
 	advance_us(RTT_MS * 1000);
 	ack_sack1(SEQ(0), SEQ(3), SEQ(4));
 	cr_expect_eq(tp->lost_out, 0u);
@@ -462,7 +270,7 @@ Test(tcp_rack, dsack_widens_the_window_once_per_round)
 	tp->reord_seen = 1;
 	tp->total_retrans = 10;	/* D-SACKs are believed only for retransmitted data */
 	cr_expect_eq(tcp_rack_reo_wnd(tp), RTT_MS * 1000u / 4);
-	send_pkts(4);
+	send_pkts(4, MSS);
 	advance_us(RTT_MS * 1000);
 	d = (struct tcp_sack_block){SEQ(0), SEQ(1)};
 	cr_assert_gt(ack_sacks(SEQ(2), 1, &d), 0);
@@ -474,7 +282,7 @@ Test(tcp_rack, dsack_widens_the_window_once_per_round)
 	ack_sacks(SEQ(3), 1, &d);
 	cr_expect_eq(tp->rack.reo_wnd_steps, 2);
 	/* data sent after it: a new round */
-	send_pkts(2);
+	send_pkts(2, MSS);
 	advance_us(RTT_MS * 1000);
 	d = (struct tcp_sack_block){SEQ(2), SEQ(3)};
 	ack_sacks(SEQ(6), 1, &d);
@@ -484,7 +292,7 @@ Test(tcp_rack, dsack_widens_the_window_once_per_round)
 	cr_expect_eq(tcp_rack_reo_wnd(tp), tp->srtt_us >> 3, "never more than SRTT");
 	/* persistence over: the next delivery falls back to one step */
 	tp->rack.reo_wnd_persist = 0;
-	send_pkts(1);
+	send_pkts(1, MSS);
 	advance_us(RTT_MS * 1000);
 	ack_sacks(SEQ(7), 0, NULL);
 	cr_expect_eq(tp->rack.reo_wnd_steps, 1);
@@ -498,7 +306,7 @@ Test(tcp_rack, static_reo_wnd_ignores_dsacks)
 	ttab->sys.recovery = TCP_RACK_LOSS_DETECTION | TCP_RACK_STATIC_REO_WND;
 	tp->reord_seen = 1;
 	tp->total_retrans = 10;
-	send_pkts(4);
+	send_pkts(4, MSS);
 	advance_us(RTT_MS * 1000);
 	ack_sacks(SEQ(2), 1, &d);
 	cr_expect_eq(tp->rack.reo_wnd_steps, 1);
@@ -509,7 +317,7 @@ Test(tcp_rack, static_reo_wnd_ignores_dsacks)
 
 Test(tcp_rack, tlp_of_new_data_ends_without_verdict)
 {
-	send_pkts(3);
+	send_pkts(3, MSS);
 	tp->tlp_high_seq = SEQ(3);
 	tp->tlp_retrans = false;
 	advance_us(RTT_MS * 1000);
@@ -521,7 +329,7 @@ Test(tcp_rack, tlp_of_new_data_ends_without_verdict)
 
 Test(tcp_rack, tlp_retransmission_that_repaired_a_loss_reduces_cwnd)
 {
-	send_pkts(3);
+	send_pkts(3, MSS);
 	tp->tlp_high_seq = SEQ(2);
 	tp->tlp_retrans = true;
 	advance_us(RTT_MS * 1000);
@@ -536,7 +344,7 @@ Test(tcp_rack, tlp_dsacked_was_no_loss)
 {
 	struct tcp_sack_block d = {SEQ(2), SEQ(3)};
 
-	send_pkts(3);
+	send_pkts(3, MSS);
 	tp->tlp_high_seq = SEQ(3);
 	tp->tlp_retrans = true;
 	tp->total_retrans = 1;
@@ -549,19 +357,6 @@ Test(tcp_rack, tlp_dsacked_was_no_loss)
 }
 
 /* ================= a random lossy transfer ================= */
-
-#define RN 600
-static bool rcvd[RN];
-static uint64_t rng;
-static unsigned loss_pct;
-
-static unsigned rnd(unsigned n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
-}
 
 static void net_xmit(uint32_t seq)
 {
@@ -606,29 +401,19 @@ static unsigned random_transfer(unsigned pct, uint64_t seed)
 	while (tp->snd_una != end) {
 		uint32_t prior = tp->snd_una, ack;
 		struct tcp_sack_block sb[3];
-		int nsb = 0;
-		unsigned i, j;
+		int nsb;
+		unsigned i;
 
 		cr_assert_lt(++iters, 200000u, "no progress");
 		while (sent < RN && tcp_packets_in_flight(tp) < tp->snd_cwnd) {
-			send_pkts(1);
+			send_pkts(1, MSS);
 			net_xmit(ISN + sent * MSS);
 			sent++;
 		}
 		for (i = 0; i < RN && rcvd[i]; i++)
 			;
 		ack = ISN + i * MSS;
-		for (j = sent; j > i && nsb < 3;) {
-			unsigned hi;
-
-			while (j > i && !rcvd[j - 1])
-				j--;
-			hi = j;
-			while (j > i && rcvd[j - 1])
-				j--;
-			if (hi > j)
-				sb[nsb++] = (struct tcp_sack_block){ISN + j * MSS, ISN + hi * MSS};
-		}
+		nsb = rcv_sack_runs(i, sent, MSS, sb);
 		advance_us(1000);
 		if (tp->pending == TCP_TIME_REO && now_us() >= timer_deadline_us) {
 			tcp_rack_reo_timeout(tp);

@@ -2,147 +2,21 @@
 /*
  * test_tcp_rtt.c - RTT estimator, RTO and the SACK scoreboard of tcp_ack.c
  *
- * tcp_ack.c and tcp_recovery.c are compiled into this file (#include)
- * with their public names and the other tcp/ functions they call renamed
- * to t_*; sysctl tcp_recovery is 0 here (the dupthresh walk): the test then
- * links alone (with the packet pools, the arena and the clock) and also
- * inside the one unit-test binary next to the real libusock.a without a
- * clash, and the stubs below stand in for tcp_out.c, tcp_timer.c,
- * tcp_cubic.c and tcp_send.c.  The namespace is a bare struct netns with
- * a virtual clock and its own pools; every test ends with the pools full.
+ * tcp_ack.c and tcp_recovery.c are compiled into this file through
+ * tcp_ack_fixture.h with their public names and the other tcp/ functions
+ * they call renamed to t_*; sysctl tcp_recovery is 0 here (the dupthresh
+ * walk).  The fixture's stubs stand in for tcp_out.c, tcp_timer.c,
+ * tcp_cubic.c and tcp_send.c; every test ends with the pools full.
  *
  * Expected RTT/RTO values are worked out by hand from RFC 6298 and
  * Linux's tcp_rtt_estimator (srtt<<3, mdev<<2, mdev_max, rttvar with the
  * 200 ms floor), the RTO rounded up to whole jiffies as the kernel keeps it.
  */
-#define tcp_ack t_tcp_ack
-#define tcp_rtt_estimator t_tcp_rtt_estimator
-#define tcp_set_rto t_tcp_set_rto
-#define tcp_enter_loss t_tcp_enter_loss
-#define tcp_clear_retrans t_tcp_clear_retrans
-#define tcp_synack_rtt_meas t_tcp_synack_rtt_meas
-#define tcp_init_cwnd t_tcp_init_cwnd
-#define tcp_rearm_rto t_tcp_rearm_rto
-#define tcp_cwnd_restart t_tcp_cwnd_restart
-#define tcp_ca_acked t_tcp_ca_acked
-#define tcp_ca_cong_avoid t_tcp_ca_cong_avoid
-#define tcp_ca_event t_tcp_ca_event
-#define tcp_ca_set_state t_tcp_ca_set_state
-#define tcp_ca_ssthresh t_tcp_ca_ssthresh
-#define tcp_ca_undo_cwnd t_tcp_ca_undo_cwnd
-#define tcp_clamp_probe0_to_user_timeout t_tcp_clamp_probe0_to_user_timeout
-#define tcp_clear_xmit_timer t_tcp_clear_xmit_timer
-#define tcp_is_cwnd_limited t_tcp_is_cwnd_limited
-#define tcp_probe0_when t_tcp_probe0_when
-#define tcp_reset_xmit_timer t_tcp_reset_xmit_timer
-#define tcp_send_challenge_ack t_tcp_send_challenge_ack
-#define tcp_sync_mss t_tcp_sync_mss
-#define tcp_wmem_free_pkt t_tcp_wmem_free_pkt
-#define tcp_xmit_retransmit_queue t_tcp_xmit_retransmit_queue
-/* tcp_ack.c's partner in loss detection comes along (tcp_ack_int.h) */
-#define tcp_enter_recovery t_tcp_enter_recovery
-#define tcp_cwnd_reduction t_tcp_cwnd_reduction
-#define tcp_mark_skb_lost t_tcp_mark_skb_lost
-#define tcp_update_scoreboard t_tcp_update_scoreboard
-#define tcp_identify_packet_loss t_tcp_identify_packet_loss
-#define tcp_timeout_mark_lost t_tcp_timeout_mark_lost
-#define tcp_rack_advance t_tcp_rack_advance
-#define tcp_rack_update_reo_wnd t_tcp_rack_update_reo_wnd
-#define tcp_rack_reo_timeout t_tcp_rack_reo_timeout
-
-#include "tcp/tcp_ack.c"
-#include "tcp/tcp_recovery.c"
-
-#include <criterion/criterion.h>
-#include <stdlib.h>
-#include <string.h>
-
+#define TAF_PREFIX t_
 #define NSMALL 6000
 #define NMEDIUM 256
 #define NLARGE 2
-#define MSS 1000u
-#define ISN 1000u
-#define PEER_SEQ 5000u
-
-static struct arena *ta;
-static struct netns tns;
-static struct tcp_table *ttab;
-static struct tcp_sock *tp;
-
-/* ---- what the stubs saw ---- */
-static int n_xmit_rtx, n_challenge, n_cong_avoid, n_sync_mss;
-static int timer_what = -1;
-static uint64_t timer_when;
-
-/* ---- stubs for the other tcp/ files ---- */
-
-/* the random test's network: a (re)transmission of the packet at seq */
-static void (*on_xmit)(uint32_t seq);
-
-/* tcp_xmit_retransmit_queue, modelled: resend every lost packet not already resent */
-void tcp_xmit_retransmit_queue(struct tcp_sock *t)
-{
-	n_xmit_rtx++;
-	for (struct pkt *pk = t->rtx_queue.head; pk; pk = pk->next) {
-		struct tcp_skb_cb *c = TCP_SKB_CB(pk);
-
-		if ((c->sacked & (TCPCB_LOST | TCPCB_SACKED_RETRANS | TCPCB_SACKED_ACKED)) != TCPCB_LOST)
-			continue;
-		if (on_xmit)
-			on_xmit(c->seq);
-		c->sacked |= TCPCB_SACKED_RETRANS | TCPCB_EVER_RETRANS;
-		c->tx_us = t->tcp_mstamp;
-		t->retrans_out++;
-		t->total_retrans++;
-		if (!t->retrans_stamp_us)
-			t->retrans_stamp_us = t->tcp_mstamp;
-		if (t->undo_retrans < 0)
-			t->undo_retrans = 0;
-		t->undo_retrans++;
-		if (t->ca_state == TCP_CA_CWR || t->ca_state == TCP_CA_Recovery)
-			t->prr_out++;
-	}
-}
-void tcp_send_challenge_ack(struct tcp_sock *t) { n_challenge++; }
-void tcp_reset_xmit_timer(struct tcp_sock *t, int what, uint64_t when_us, uint64_t max_us)
-{
-	timer_what = what;
-	timer_when = when_us < max_us ? when_us : max_us;
-	t->pending = (uint8_t)what;
-}
-void tcp_clear_xmit_timer(struct tcp_sock *t, int what)
-{
-	timer_what = 0;
-	t->pending = 0;
-}
-uint64_t tcp_probe0_when(const struct tcp_sock *t, uint64_t max_us) { return 400000; }
-uint64_t tcp_clamp_probe0_to_user_timeout(const struct tcp_sock *t, uint64_t when_us) { return when_us; }
-void tcp_wmem_free_pkt(struct tcp_sock *t, struct pkt *pk)
-{
-	t->wmem_queued -= pk->meta.truesize;
-	pkt_free(pk);
-}
-/* Reno's arithmetic, enough to see where ssthresh and cwnd come from */
-uint32_t tcp_ca_ssthresh(struct tcp_sock *t) { return t->snd_cwnd / 2 > 2 ? t->snd_cwnd / 2 : 2; }
-uint32_t tcp_ca_undo_cwnd(struct tcp_sock *t) { return t->snd_cwnd > t->prior_cwnd ? t->snd_cwnd : t->prior_cwnd; }
-void tcp_ca_cong_avoid(struct tcp_sock *t, uint32_t ack, uint32_t acked)
-{
-	n_cong_avoid++;
-	t->snd_cwnd += acked;
-}
-void tcp_ca_set_state(struct tcp_sock *t, uint8_t s) {}
-void tcp_ca_event(struct tcp_sock *t, int ev) {}
-void tcp_ca_acked(struct tcp_sock *t, uint32_t n, int32_t rtt) {}
-bool tcp_is_cwnd_limited(const struct tcp_sock *t) { return true; }
-unsigned tcp_sync_mss(struct tcp_sock *t, uint32_t pmtu)
-{
-	n_sync_mss++;
-	return t->mss_cache;
-}
-
-/* ---- fixture ---- */
-
-static uint64_t now_us(void) { return netns_now(&tns) / 1000u; }
+#include "tcp_ack_fixture.h"
 
 static void advance_ms(uint64_t ms)
 {
@@ -152,90 +26,16 @@ static void advance_ms(uint64_t ms)
 
 static void setup(void)
 {
-	ta = arena_new((size_t)64 << 20);
-	cr_assert_not_null(ta);
-	memset(&tns, 0, sizeof(tns));
-	tns.pools = pkt_pools_new(ta, NSMALL, NMEDIUM, NLARGE);
-	cr_assert_not_null(tns.pools);
-	clock_init(&tns.clock, true);
-	clock_advance(&tns.clock, 10 * NSEC_PER_SEC);
-	ttab = calloc(1, sizeof(*ttab));
-	cr_assert_not_null(ttab);
-	ttab->sys.reordering = 3;
-	ttab->sys.early_retrans = 3;
+	taf_setup((size_t)64 << 20);
 	ttab->sys.slow_start_after_idle = 1;
-	tns.tcp = ttab;
-
-	tp = calloc(1, sizeof(*tp));
-	cr_assert_not_null(tp);
-	tp->sk.ns = &tns;
-	tp->sk.state = TCP_ESTABLISHED;
-	tp->snd_una = tp->snd_nxt = tp->write_seq = ISN;
-	tp->snd_wl1 = PEER_SEQ;
-	tp->rcv_nxt = tp->rcv_wup = PEER_SEQ;
 	tp->snd_wnd = tp->max_window = 65535;
-	tp->mss_cache = MSS;
-	tp->snd_cwnd = 10;
-	tp->snd_ssthresh = TCP_INFINITE_SSTHRESH;
-	tp->snd_cwnd_clamp = ~0u;
-	tp->reordering = 3;
-	tp->sack_ok = true;
 	tp->rto_us = TCP_TIMEOUT_INIT_US;
-	tp->rto_min_us = TCP_RTO_MIN_US;
 	tp->rtt_min_us = ~0u;
-	tp->undo_retrans = -1;
 	tcp_mstamp_refresh(tp);
-	n_xmit_rtx = n_challenge = n_cong_avoid = n_sync_mss = 0;
-	timer_what = -1;
-}
-
-static void teardown(void)
-{
-	free(tp);
-	free(ttab);
-	arena_destroy(ta);
 }
 
 TestSuite(tcp_rtt, .init = setup, .fini = teardown);
 TestSuite(tcp_sack, .init = setup, .fini = teardown);
-
-/* Free what the test left queued and check every pool block came back. */
-static void finish(void)
-{
-	struct pkt *pk;
-
-	while ((pk = pkt_queue_pop(&tp->rtx_queue)) != NULL)
-		tcp_wmem_free_pkt(tp, pk);
-	while ((pk = pkt_queue_pop(&tp->write_queue)) != NULL)
-		tcp_wmem_free_pkt(tp, pk);
-	cr_assert(pkt_pools_full(tns.pools), "pools not full: %u small, %u medium free",
-		  pkt_pools_free_count(tns.pools, 0), pkt_pools_free_count(tns.pools, 1));
-}
-
-/* n packets of len bytes sent now, as tcp_event_new_data_sent would leave them */
-static void send_pkts(unsigned n, uint32_t len)
-{
-	for (unsigned i = 0; i < n; i++) {
-		struct pkt *pk = pkt_alloc(tns.pools, len);
-		struct tcp_skb_cb *c;
-
-		cr_assert_not_null(pk);
-		cr_assert_not_null(pkt_put(pk, len));
-		memset(pk->data, 'x', len);
-		pk->meta.truesize = pkt_kernel_truesize(len);
-		c = TCP_SKB_CB(pk);
-		memset(c, 0, sizeof(*c));
-		c->seq = tp->snd_nxt;
-		c->end_seq = tp->snd_nxt + len;
-		c->tcp_flags = TCP_HDR_ACK;
-		c->tx_us = c->first_tx_us = tp->tcp_mstamp;
-		tp->wmem_queued += pk->meta.truesize;
-		pkt_queue_push(&tp->rtx_queue, pk);
-		tp->snd_nxt += len;
-		tp->write_seq += len;
-		tp->packets_out++;
-	}
-}
 
 struct ackopt {
 	uint16_t win;
@@ -284,19 +84,6 @@ static int ack_sack(uint32_t ack, uint32_t s0, uint32_t e0)
 
 	return ack_with(ack, &o);
 }
-
-static struct pkt *nth(unsigned i)
-{
-	struct pkt *pk = tp->rtx_queue.head;
-
-	while (pk && i--)
-		pk = pk->next;
-	cr_assert_not_null(pk);
-	return pk;
-}
-
-/* seq of the i-th packet of MSS bytes sent from ISN */
-#define SEQ(i) (ISN + (uint32_t)(i) * MSS)
 
 /* ================= RTT estimator and RTO ================= */
 
@@ -815,19 +602,7 @@ Test(tcp_sack, long_queue)
 
 /* ================= random losses: the scoreboard stays consistent ================= */
 
-#define RN 600			/* packets to deliver */
 #define RMSS 100u
-static bool rcvd[RN];
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static unsigned loss_pct;
-
-static unsigned rnd(unsigned n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
-}
 
 static void net_xmit(uint32_t seq)
 {
@@ -887,7 +662,7 @@ static void random_transfer(unsigned pct, uint64_t seed)
 	while (tp->snd_una != end) {
 		uint32_t prior = tp->snd_una, ack;
 		struct ackopt o = {0};
-		unsigned i, j;
+		unsigned i;
 
 		cr_assert_lt(++iters, 200000u, "no progress");
 		/* send what cwnd allows, each copy lost with pct % */
@@ -900,22 +675,8 @@ static void random_transfer(unsigned pct, uint64_t seed)
 		for (i = 0; i < RN && rcvd[i]; i++)
 			;
 		ack = ISN + i * RMSS;
-		if (tp->sack_ok) {
-			for (j = sent; j > i && o.nsacks < 3;) {
-				unsigned hi;
-
-				while (j > i && !rcvd[j - 1])
-					j--;
-				hi = j;
-				while (j > i && rcvd[j - 1])
-					j--;
-				if (hi > j) {
-					o.sacks[o.nsacks].start = ISN + j * RMSS;
-					o.sacks[o.nsacks].end = ISN + hi * RMSS;
-					o.nsacks++;
-				}
-			}
-		}
+		if (tp->sack_ok)
+			o.nsacks = rcv_sack_runs(i, sent, RMSS, o.sacks);
 		advance_ms(1);
 		cr_assert_geq(ack_with(ack, &o), 0);
 		check_scoreboard();
