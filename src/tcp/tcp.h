@@ -495,6 +495,13 @@ static inline uint32_t tcp_ts_now(const struct netns *ns) { return (uint32_t)(ne
 static inline uint64_t tcp_clock_us(const struct netns *ns) { return netns_now(ns) / 1000u; }
 static inline void tcp_mstamp_refresh(struct tcp_sock *tp) { tp->tcp_mstamp = tcp_clock_us(tp->sk.ns); }
 
+/* usecs_to_jiffies then back: the kernel keeps timeouts in whole jiffies, rounded up. */
+#define TCP_JIFFY_US (1000000u / USOCK_HZ)
+static inline uint64_t tcp_jiffy_round_us(uint64_t us)
+{
+	return (us + TCP_JIFFY_US - 1) / TCP_JIFFY_US * TCP_JIFFY_US;
+}
+
 static inline uint32_t tcp_packets_in_flight(const struct tcp_sock *tp)
 {
 	return tp->packets_out - (tp->sacked_out + tp->lost_out) + tp->retrans_out;

@@ -26,9 +26,6 @@
 
 #define TCP_TIMEOUT_MIN_US 2000u	/* TCP_TIMEOUT_MIN: two jiffies */
 #define TCPCB_RETRANS (TCPCB_SACKED_RETRANS | TCPCB_EVER_RETRANS)
-#ifndef TCP_JIFFY_US
-#define TCP_JIFFY_US (1000000u / USOCK_HZ)
-#endif
 
 /*
  * Per-ACK state: Linux's tcp_sacktag_state plus what tcp_ack uses of the
@@ -71,11 +68,6 @@ static inline int64_t tcp_stamp_us_delta(uint64_t t1, uint64_t t0)
 	return t1 <= t0 ? 0 : t1 - t0 > INT32_MAX ? INT32_MAX : (int64_t)(t1 - t0);
 }
 
-/* usecs_to_jiffies then back: the kernel keeps timeouts in whole jiffies, rounded up. */
-static inline uint64_t tcp_jiffy_round_us(uint64_t us)
-{
-	return (us + TCP_JIFFY_US - 1) / TCP_JIFFY_US * TCP_JIFFY_US;
-}
 
 /* tcp_skb_sent_after: t1 is later than t2; the same time goes by sequence. */
 static inline bool tcp_skb_sent_after(uint64_t t1, uint64_t t2, uint32_t seq1, uint32_t seq2)

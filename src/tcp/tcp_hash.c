@@ -47,10 +47,6 @@
 #include "tcp/tcp.h"
 #include "tcp/tcp_hash_int.h"
 
-/* NEEDS (tcp.h): the listener-only lookup tcp_in.c uses for a SYN that hits TIME_WAIT. */
-struct tcp_sock *tcp_lookup_listener(struct netns *ns, uint32_t saddr, uint16_t sport, uint32_t daddr,
-				     uint16_t dport, int dif);
-
 #define PORT_CONNECT 0x1	/* bucket made by __inet_hash_connect (fastreuse == -1) */
 
 /* A TIME_WAIT sock as carved from tw_cache. */

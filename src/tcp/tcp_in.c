@@ -41,14 +41,6 @@
 #include "wire/icmp.h"
 #include "wire/tcp.h"
 
-/* NEEDS (tcp.h): tcp_hash.c's listener-only lookup (inet_lookup_listener), SYN to TIME_WAIT. */
-struct tcp_sock *tcp_lookup_listener(struct netns *ns, uint32_t saddr, uint16_t sport,
-				     uint32_t daddr, uint16_t dport, int dif);
-/*
- * NEEDS (tcp.h): uint32_t last_oow_ack_time in struct tcp_sock (tcp_ts_now ms of the last
- * out-of-window dupack or challenge ACK, 0: never; tcp_out.c asks for it too).
- */
-
 #define TCP_PAWS_WINDOW 1
 #define TCP_PAWS_MSL 60u
 #define TCP_PAWS_24DAYS (60u * 60u * 24u * 24u)

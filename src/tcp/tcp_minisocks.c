@@ -36,15 +36,6 @@
 #include "tcp/tcp.h"
 #include "tcp/tcp_hash_int.h"
 
-/*
- * NEEDS (tcp.h): the SYN cookie arithmetic, exported for the unit test
- * (tests/unit/test_tcp_hash.c); the lead may move these prototypes to tcp.h.
- */
-uint32_t tcp_syncookie_seq(struct netns *ns, uint32_t saddr, uint32_t daddr, uint16_t sport,
-			   uint16_t dport, uint32_t seq, uint16_t *mss);
-int tcp_syncookie_check(struct netns *ns, uint32_t saddr, uint32_t daddr, uint16_t sport,
-			uint16_t dport, uint32_t seq, uint32_t cookie);
-
 #define SYNCOOKIE_PERIOD_NS (60ull * NSEC_PER_SEC)	/* TCP_SYNCOOKIE_PERIOD */
 #define MAX_SYNCOOKIE_AGE 2
 #define COOKIEBITS 24

@@ -49,23 +49,6 @@
 #include "wire/tcp.h"
 #include "tcp/tcp_out_int.h"
 
-/*
- * NEEDS (tcp.h): struct tcp_sock members Linux has and tcp.h lacks, used
- * here as the kernel uses them:
- *	uint32_t snd_sml;		end_seq of the last sub-MSS segment sent (Minshall's Nagle)
- *	uint32_t cwnd_usage_seq;	tcp_cwnd_validate: snd_nxt when the usage window began
- */
-
-/*
- * PROVIDES (for tcp.h, asked by tcp_recv.c): tcp_compute_window - the
- * window the next segment would offer, in bytes, without committing it to
- * rcv_wnd/rcv_wup (__tcp_select_window).
- */
-uint32_t tcp_compute_window(struct tcp_sock *tp);
-
-#ifndef ICSK_ACK_NOMEM
-#define ICSK_ACK_NOMEM 32		/* inet_csk_ack_state_t: a segment was dropped for memory */
-#endif
 
 #define TCP_SACK_BASE_ALIGNED 4u
 #define TCP_SACK_PERBLOCK 8u

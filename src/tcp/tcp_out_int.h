@@ -21,17 +21,11 @@
 
 #define TCP_OPT_SPACE 40u		/* MAX_TCP_OPTION_SPACE */
 #define TCP_TS_ALIGNED 12u		/* TCPOLEN_TSTAMP_ALIGNED */
-#define TCP_JIFFY_US (1000000u / USOCK_HZ)
 /* fastopen_req.cookie_len meaning the kernel's cookie.len -1: no Fast Open option */
 #define TCP_FO_NO_OPTION 0xffu
 
 static inline struct tcp_table *tcp_tab(const struct tcp_sock *tp) { return tp->sk.ns->tcp; }
 
-/* A delay rounded up to whole jiffies, as the kernel's timers keep it. */
-static inline uint64_t tcp_jiffy_round_us(uint64_t us)
-{
-	return (us + TCP_JIFFY_US - 1) / TCP_JIFFY_US * TCP_JIFFY_US;
-}
 
 /* tcp_mss_clamp: TCP_MAXSEG caps an MSS. */
 static inline uint32_t tcp_mss_clamp(const struct tcp_sock *tp, uint32_t mss)

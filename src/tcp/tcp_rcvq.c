@@ -559,6 +559,7 @@ void tcp_fin(struct tcp_sock *tp)
 
 	ack_schedule(tp);
 	TCP_WRITE(sk->shutdown, (uint8_t)(sk->shutdown | RCV_SHUTDOWN));
+	tp->done = true;	/* sock_set_flag(sk, SOCK_DONE) */
 	switch (sk->state) {
 	case TCP_SYN_RECV:
 	case TCP_ESTABLISHED:

@@ -22,8 +22,7 @@
  * after waking and no packet pointer is kept across a sleep.
  *
  * Limits: no SO_PEEK_OFF (peeks start at copied_seq), no TCP_REPAIR
- * queues, no receive zero-copy.  SOCK_DONE (a FIN was read) is inferred
- * from the state where it matters (see sock_done).  The receiver's RTT
+ * queues, no receive zero-copy.  The receiver's RTT
  * estimate of DRS is the smoothed RTT (tcp_sock keeps no rcv_rtt_est).
  */
 #include <errno.h>
@@ -39,6 +38,7 @@
 #include <sys/time.h>
 
 #include "buf/pkt.h"
+#include "ip/ip4_errq.h"
 #include "sock/sock.h"
 #include "tcp/tcp.h"
 
@@ -46,21 +46,10 @@
 #define TCP_CM_INQ 36
 #endif
 
-/*
- * SOCK_DONE: a FIN was taken in (tcp_fin).  The states after a FIN say
- * so, and so does a pending EPIPE on a closed socket: tcp_reset gives EPIPE
- * only in CLOSE_WAIT.  Then a read says EOF and leaves the error to the
- * next send or SO_ERROR, as Linux does.  Missed: a reset in LAST_ACK after
- * shutdown(SHUT_WR) (ECONNRESET comes first here, EOF on Linux).
- * NEEDS (tcp.h): a `done` bit set by tcp_fin would make this exact.
- */
+/* SOCK_DONE: the peer's FIN was taken in (tcp_fin); a read then says EOF before any error. */
 static inline bool sock_done(const struct tcp_sock *tp)
 {
-	const struct sock *sk = &tp->sk;
-
-	return (TCPF(sk->state) &
-		(TCPF(TCP_CLOSE_WAIT) | TCPF(TCP_LAST_ACK) | TCPF(TCP_CLOSING) | TCPF(TCP_TIME_WAIT))) ||
-	       (sk->state == TCP_CLOSE && sk->err == EPIPE);
+	return tp->done;
 }
 
 /* A FIN not yet read counts in rcv_nxt - copied_seq: it is the last packet queued. */
@@ -288,62 +277,6 @@ static ssize_t recv_urg(struct tcp_sock *tp, struct sk_msg *m, int flags)
 	return -EAGAIN;
 }
 
-/*
- * What an error-queue entry carries in front of the offending payload: the
- * layout udp_in.c's queue_icmp_error writes (ip_icmp_error).  The ICMP
- * handler of tcp_in.c must queue the same.
- */
-struct err_info {
-	struct sock_extended_err ee;
-	struct sockaddr_in dst;
-	struct sockaddr_in offender;
-};
-
-/*
- * inet_recv_error / ip_recv_error - one entry of the error queue: its
- * payload, the original destination as the name, IP_RECVERR with the
- * extended error and the offender; the pending error follows the queue.
- * Return: bytes copied, -EAGAIN when the queue is empty, -EFAULT.
- */
-static ssize_t recv_error(struct sock *sk, struct sk_msg *m)
-{
-	struct pkt *e = pkt_queue_pop(&sk->errq);
-	struct err_info ei;
-	size_t plen, copied;
-	ssize_t r;
-
-	if (!e)
-		return -EAGAIN;
-	pkt_copy_out(e, 0, &ei, sizeof(ei));
-	plen = e->tot_len > sizeof(ei) ? e->tot_len - sizeof(ei) : 0;
-	copied = m->len < plen ? m->len : plen;
-	if (copied < plen)
-		m->msg_flags |= MSG_TRUNC;
-	r = (ssize_t)copied;
-	if (copied && sk_copy_pkt_to_iov(m, e, sizeof(ei), copied))
-		r = -EFAULT;
-	if (r >= 0) {
-		uint8_t cm[sizeof(ei.ee) + sizeof(ei.offender)];
-
-		memcpy(&m->addr, &ei.dst, sizeof(ei.dst));
-		m->addrlen = sizeof(ei.dst);
-		memcpy(cm, &ei.ee, sizeof(ei.ee));
-		memcpy(cm + sizeof(ei.ee), &ei.offender, sizeof(ei.offender));
-		sk_put_cmsg(m, SOL_IP, IP_RECVERR, cm, sizeof(cm));
-		m->msg_flags |= MSG_ERRQUEUE;
-	}
-	if (sk->errq.head) {
-		struct err_info ni;
-
-		pkt_copy_out(sk->errq.head, 0, &ni, sizeof(ni));
-		sk->err = (int)ni.ee.ee_errno;
-	} else {
-		sk->err = 0;
-	}
-	sk->rmem = sk->rmem > e->meta.truesize ? sk->rmem - e->meta.truesize : 0;
-	pkt_free(e);
-	return r;
-}
 
 /* tcp_eat_recv_skb: a packet read to its end leaves the queue and gives its charge back. */
 static void eat_pkt(struct sock *sk, struct pkt *pk)
@@ -565,7 +498,7 @@ ssize_t tcp_recvmsg(struct sock *sk, struct sk_msg *m, int flags)
 	ssize_t r;
 
 	if (flags & MSG_ERRQUEUE)
-		return recv_error(sk, m);
+		return ip4_recv_error(sk, m);
 	if (sk->state == TCP_LISTEN)
 		return -ENOTCONN;
 	if (flags & MSG_OOB)

@@ -47,19 +47,6 @@
 #include "sock/sock.h"
 #include "tcp/tcp.h"
 
-/*
- * NEEDS (tcp.h), both from tcp.c, which asks for them in its own NEEDS:
- * tcp_stream_connect - __inet_stream_connect, the connect op and Fast
- * Open's connect (uaddr may be NULL; flags O_NONBLOCK or 0; is_sendmsg
- * gives EINPROGRESS rather than EISCONN for a deferred connect); it keeps
- * the socket-level state behind EALREADY / EISCONN / EINPROGRESS.
- * bool defer_connect in struct tcp_sock - TCP_FASTOPEN_CONNECT put the SYN
- * off until the first write (inet DEFER_CONNECT): set by tcp.c's connect,
- * tested and cleared here.
- */
-int tcp_stream_connect(struct tcp_sock *tp, const struct sockaddr *uaddr, socklen_t len, int flags,
-		       bool is_sendmsg);
-
 /* net.ipv4.tcp_fastopen bit: client side enabled (TFO_CLIENT_ENABLE) */
 #define TCP_TFO_CLIENT_ENABLE 1
 

@@ -26,6 +26,7 @@
 
 #include "ip/ip4.h"
 #include "net/netns.h"
+#include "ip/ip4_errq.h"
 #include "sock/sock.h"
 #include "udp/udp.h"
 #include "wire/csum.h"
@@ -205,12 +206,6 @@ static const struct {
 	{EHOSTUNREACH, false}, {EHOSTUNREACH, true}, {EHOSTUNREACH, true}, {EHOSTUNREACH, true},
 };
 
-/* What an error-queue entry carries in front of the offending payload. */
-struct err_info {
-	struct sock_extended_err ee;
-	struct sockaddr_in dst;		/* where the datagram was going (msg_name) */
-	struct sockaddr_in offender;	/* who sent the ICMP */
-};
 
 /*
  * ip_icmp_error - queue the error for MSG_ERRQUEUE: the payload the ICMP
@@ -233,14 +228,14 @@ static void queue_icmp_error(struct sock *sk, const struct pkt *icmp, int err, u
 	sk_rq_unlock(sk);
 	if (!room)
 		return;
-	struct pkt *e = pkt_alloc(sk->ns->pools, sizeof(struct err_info) + plen);
+	struct pkt *e = pkt_alloc(sk->ns->pools, sizeof(struct ip4_err_info) + plen);
 	if (!e) {
 		sk_rq_lock(sk);
 		sk->rmem -= ts;
 		sk_rq_unlock(sk);
 		return;
 	}
-	struct err_info *ei = (struct err_info *)pkt_put(e, sizeof(*ei));
+	struct ip4_err_info *ei = (struct ip4_err_info *)pkt_put(e, sizeof(*ei));
 	memset(ei, 0, sizeof(*ei));
 	ei->ee.ee_errno = (uint32_t)err;
 	ei->ee.ee_origin = SO_EE_ORIGIN_ICMP;
@@ -260,50 +255,6 @@ static void queue_icmp_error(struct sock *sk, const struct pkt *icmp, int err, u
 	pkt_queue_push(&sk->errq, e);
 }
 
-/*
- * ip_recv_error - one entry of the error queue: the payload, the original
- * destination as the name, IP_RECVERR with the extended error and the
- * offender, MSG_ERRQUEUE in the flags; the pending error becomes the next
- * entry's, or none (sock_dequeue_err_skb).  Namespace lock held.
- */
-static ssize_t recv_error(struct sock *sk, struct sk_msg *m)
-{
-	struct pkt *e = pkt_queue_pop(&sk->errq);
-	if (!e)
-		return -EAGAIN;
-	struct err_info ei;
-	pkt_copy_out(e, 0, &ei, sizeof(ei));
-	size_t plen = e->tot_len - sizeof(ei);
-	size_t copied = m->len < plen ? m->len : plen;
-	if (copied < plen)
-		m->msg_flags |= MSG_TRUNC;
-	ssize_t r = (ssize_t)copied;
-	if (copied && sk_copy_pkt_to_iov(m, e, sizeof(ei), copied))
-		r = -EFAULT;
-	if (r >= 0) {
-		sk_recv_timestamps(sk, m, e);
-		memcpy(&m->addr, &ei.dst, sizeof(ei.dst));
-		m->addrlen = sizeof(ei.dst);
-		uint8_t cm[sizeof(ei.ee) + sizeof(ei.offender)];
-		memcpy(cm, &ei.ee, sizeof(ei.ee));
-		memcpy(cm + sizeof(ei.ee), &ei.offender, sizeof(ei.offender));
-		sk_put_cmsg(m, SOL_IP, IP_RECVERR, cm, sizeof(cm));
-		m->msg_flags |= MSG_ERRQUEUE;
-	}
-	struct pkt *next = pkt_queue_peek(&sk->errq);
-	if (next) {
-		struct err_info ni;
-		pkt_copy_out(next, 0, &ni, sizeof(ni));
-		sk->err = (int)ni.ee.ee_errno;
-	} else {
-		sk->err = 0;
-	}
-	sk_rq_lock(sk);
-	sk->rmem = sk->rmem > e->meta.truesize ? sk->rmem - e->meta.truesize : 0;
-	sk_rq_unlock(sk);
-	pkt_free(e);
-	return r;
-}
 
 void udp_err(struct netns *ns, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
 	     uint8_t type, uint8_t code, uint32_t info, const struct pkt *icmp)
@@ -483,7 +434,7 @@ ssize_t udp_recvmsg_fast(struct sock *sk, struct sk_msg *m, int flags)
 ssize_t udp_recvmsg(struct sock *sk, struct sk_msg *m, int flags)
 {
 	if (flags & MSG_ERRQUEUE)
-		return recv_error(sk, m);
+		return ip4_recv_error(sk, m);
 	bool peek = flags & MSG_PEEK;
 	int64_t timeo = (flags & MSG_DONTWAIT) ? 0 : sk->rcvtimeo_ns;
 	struct pkt *pk;

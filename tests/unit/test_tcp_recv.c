@@ -278,8 +278,10 @@ static void arrive(const char *data, size_t n, bool fin)
 	pkt_queue_push(&SK->rcvq, pk);
 	TP->rcv_nxt = TCP_SKB_CB(pk)->end_seq;
 	if (fin) {
+		/* what tcp_fin does */
 		SK->shutdown |= RCV_SHUTDOWN;
 		SK->state = TCP_CLOSE_WAIT;
+		TP->done = true;
 	}
 }
 
