@@ -37,6 +37,7 @@ struct pkt_meta {
 	uint8_t pkt_type;	/* PACKET_HOST, PACKET_BROADCAST, ... */
 	uint8_t ttl, tos;	/* from the IP header, for IP_RECVTTL/IP_RECVTOS */
 	uint8_t csum_ok;	/* checksum already verified (loopback) */
+	uint8_t peeked;		/* skb->peeked: an empty datagram a peek at an offset passes over */
 	uint32_t saddr, daddr;	/* IPv4, network order */
 	uint16_t sport, dport;	/* transport ports, network order */
 	uint32_t truesize;	/* bytes charged to a socket buffer */

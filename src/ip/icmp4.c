@@ -160,7 +160,7 @@ static void icmp_error_rcv(struct netns *ns, struct pkt *pk, const struct icmp4_
 		memcpy(&seq, q + ihl + 4, 4);
 		uint32_t info = ir->type == ICMP4_DEST_UNREACH && ir->code == ICMP4_FRAG_NEEDED
 				       ? ir->mtu : ir->rest;
-		tcp_v4_err(ns, in.saddr, in.daddr, sport, dport, ntohl(seq), ir->type, ir->code,
+		tcp_v4_err(ns, pk, in.saddr, in.daddr, sport, dport, ntohl(seq), ir->type, ir->code,
 			   info);
 	}
 }

@@ -7,6 +7,7 @@
 
 #include <linux/errqueue.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct sock;
@@ -18,6 +19,18 @@ struct ip4_err_info {
 	struct sockaddr_in dst;		/* where the packet was going (msg_name) */
 	struct sockaddr_in offender;	/* who sent the ICMP */
 };
+
+/*
+ * ip4_icmp_error - queue an ICMP error for MSG_ERRQUEUE when the socket has
+ * IP_RECVERR (ip_icmp_error): the payload the ICMP quoted from l4_skip
+ * bytes into the quoted transport header on (8 for UDP: after its header;
+ * 0 for TCP: the header itself), charged to the receive memory
+ * (sock_queue_err_skb refuses it when that is full).  daddr:dport is where
+ * the quoted packet was going (the entry's msg_name).  Namespace lock held.
+ */
+struct pkt;
+void ip4_icmp_error(struct sock *sk, const struct pkt *icmp, int err, uint8_t type, uint8_t code,
+		    uint32_t info, uint32_t daddr, uint16_t dport, size_t l4_skip);
 
 /*
  * ip4_recv_error - one entry of sk->errq: the payload, the original

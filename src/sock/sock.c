@@ -326,6 +326,7 @@ int sock_alloc(struct netns *ns, const struct proto_ops *ops, int type_flags, st
 	sk->sndbuf = ns->sys.wmem_default;
 	sk->rcvbuf = ns->sys.rmem_default;
 	sk->rcvlowat = 1;
+	sk->peek_off = -1;
 	sk->rcvtimeo_ns = sk->sndtimeo_ns = -1;
 	pkt_queue_init(&sk->rcvq);
 	pkt_queue_init(&sk->errq);
@@ -380,6 +381,8 @@ int sock_alloc_child(struct sock *parent, struct sock **out)
 	sk->sndbuf = parent->sndbuf;
 	sk->rcvbuf = parent->rcvbuf;
 	sk->rcvlowat = parent->rcvlowat;
+	/* sk_clone_lock copies sk_peek_off along with the rest */
+	sk->peek_off = parent->peek_off;
 	sk->rcvtimeo_ns = parent->rcvtimeo_ns;
 	sk->sndtimeo_ns = parent->sndtimeo_ns;
 	sk->priority = parent->priority;
@@ -388,6 +391,12 @@ int sock_alloc_child(struct sock *parent, struct sock **out)
 	sk->busy_poll_us = parent->busy_poll_us;
 	sk->busy_poll_set = parent->busy_poll_set;
 	*out = sk;
+	return 0;
+}
+
+int sk_set_peek_off(struct sock *sk, int val)
+{
+	__atomic_store_n(&sk->peek_off, val, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -954,7 +963,8 @@ int sock_setsockopt(struct sock *sk, int name, const void *val, socklen_t len)
 		set_flag(sk, SKF_PASSCRED, b);
 		return 0;
 	case SO_PEEK_OFF:
-		return -EOPNOTSUPP;
+		/* sk_setsockopt: only a protocol with set_peek_off has one */
+		return sk->ops->set_peek_off ? sk->ops->set_peek_off(sk, v) : -EOPNOTSUPP;
 	case SO_ZEROCOPY:
 		return -EOPNOTSUPP;
 	case SO_BUSY_POLL:
@@ -1107,7 +1117,9 @@ int sock_getsockopt(struct sock *sk, int name, void *val, socklen_t *len)
 		return 0;
 	}
 	case SO_PEEK_OFF:
-		v.i = -1;
+		if (!sk->ops->set_peek_off)
+			return -EOPNOTSUPP;
+		v.i = __atomic_load_n(&sk->peek_off, __ATOMIC_RELAXED);
 		break;
 	case SO_BUSY_POLL:
 		v.i = sk->busy_poll_set;

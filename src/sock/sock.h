@@ -146,6 +146,8 @@ struct proto_ops {
 	void (*backlog_rcv)(struct sock *sk, struct pkt *pk);
 	/* wmem_queued - bytes on the protocol's send queues (sk_wmem_queued, SO_MEMINFO); may be NULL. */
 	uint32_t (*wmem_queued)(const struct sock *sk);
+	/* set_peek_off - SO_PEEK_OFF (proto_ops.set_peek_off); NULL: EOPNOTSUPP both ways. */
+	int (*set_peek_off)(struct sock *sk, int val);
 };
 
 struct sock {
@@ -182,6 +184,7 @@ struct sock {
 	bool bind_addr_locked, bind_port_locked;	/* SOCK_BINDADDR_LOCK etc. */
 	int sndbuf, rcvbuf;	/* as SO_SNDBUF/SO_RCVBUF report them (doubled) */
 	int rcvlowat;
+	int peek_off;		/* sk_peek_off: SO_PEEK_OFF, < 0 when off */
 	int64_t rcvtimeo_ns, sndtimeo_ns;	/* -1: forever */
 	int priority;
 	uint32_t mark;
@@ -314,6 +317,30 @@ static inline int sk_sock_error(struct sock *sk)
 	int e = sk->err;
 	sk->err = 0;
 	return -e;
+}
+
+/* ---- SO_PEEK_OFF ---- */
+/* sk_set_peek_off - the generic proto_ops.set_peek_off: any value is stored, < 0 means off. */
+int sk_set_peek_off(struct sock *sk, int val);
+/* sk_peek_offset - where a read with these flags starts: the offset for MSG_PEEK, else 0. */
+static inline int sk_peek_offset(const struct sock *sk, int flags)
+{
+	return (flags & MSG_PEEK) ? __atomic_load_n(&sk->peek_off, __ATOMIC_RELAXED) : 0;
+}
+/* sk_peek_offset_bwd - val bytes were read: the offset moves back (not below 0), when it is on. */
+static inline void sk_peek_offset_bwd(struct sock *sk, int val)
+{
+	int off = __atomic_load_n(&sk->peek_off, __ATOMIC_RELAXED);
+
+	if (off >= 0) {
+		off = off - val > 0 ? off - val : 0;
+		__atomic_store_n(&sk->peek_off, off, __ATOMIC_RELAXED);
+	}
+}
+/* sk_peek_offset_fwd - val bytes were peeked: the offset moves past them, when it is on. */
+static inline void sk_peek_offset_fwd(struct sock *sk, int val)
+{
+	sk_peek_offset_bwd(sk, -val);
 }
 
 /* ---- copying payload ---- */

@@ -1103,6 +1103,8 @@ const struct proto_ops tcp_ops = {
 	.close = tcp_close,
 	.backlog_rcv = tcp_backlog_rcv,
 	.wmem_queued = tcp_wmem_queued_op,
+	/* inet_stream_ops.set_peek_off, since Linux 6.10 */
+	.set_peek_off = sk_set_peek_off,
 };
 
 /* inet_create for SOCK_STREAM: protocol 0 means TCP. Return: 0, -EPROTONOSUPPORT, -ENOMEM, -EMFILE... */

@@ -636,8 +636,9 @@ void tcp_v4_rcv(struct netns *ns, struct netdev *dev, struct pkt *pk);
 /* tcp_backlog_rcv - a segment parked while its socket was owned (ops->backlog_rcv); consumes pk. */
 void tcp_backlog_rcv(struct sock *sk, struct pkt *pk);
 /* tcp_v4_err - an ICMP error quoting a segment we sent (tcp_v4_err). */
-void tcp_v4_err(struct netns *ns, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
-		uint32_t seq, uint8_t type, uint8_t code, uint32_t info);
+void tcp_v4_err(struct netns *ns, const struct pkt *icmp, uint32_t saddr, uint32_t daddr,
+		uint16_t sport, uint16_t dport, uint32_t seq, uint8_t type, uint8_t code,
+		uint32_t info);
 /* tcp_rcv_state_process - every state but ESTABLISHED fast path, TIME_WAIT and LISTEN's SYN; consumes pk. */
 void tcp_rcv_state_process(struct tcp_sock *tp, struct pkt *pk, const struct tcp_repr *th);
 /* tcp_rcv_established - ESTABLISHED (and the data states); consumes pk. */

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "buf/pkt.h"
+#include "ip/ip4_errq.h"
 #include "net/netns.h"
 #include "sock/sock.h"
 #include "tcp/tcp.h"
@@ -1257,7 +1258,8 @@ static void ld_rto_revert(struct tcp_sock *tp, uint32_t seq)
 			     TCP_RTO_MAX_US);
 }
 
-static void sock_err(struct tcp_sock *tp, uint32_t seq, uint8_t type, uint8_t code, uint32_t info)
+static void sock_err(struct tcp_sock *tp, const struct pkt *icmp, uint32_t seq, uint8_t type,
+		     uint8_t code, uint32_t info)
 {
 	struct sock *sk = &tp->sk;
 	struct tcp_request_sock *req = tp->fastopen_rsk;
@@ -1296,6 +1298,9 @@ static void sock_err(struct tcp_sock *tp, uint32_t seq, uint8_t type, uint8_t co
 		/* an accepted Fast Open child counts as connected */
 		if (req && !tp->parent)
 			break;
+		/* tcp_v4_err: queued (IP_RECVERR) before the connection ends;
+		 * the payload is the quoted segment from its TCP header on */
+		ip4_icmp_error(sk, icmp, err, type, code, info, sk->daddr, sk->dport, 0);
 		done_with_error(tp, err);
 		return;
 	default:
@@ -1312,8 +1317,8 @@ static void sock_err(struct tcp_sock *tp, uint32_t seq, uint8_t type, uint8_t co
  * tcp_v4_err - an ICMP error quoting our segment (saddr:sport us, seq host
  * order): PMTU, RFC 6069 backoff revert, abort of a handshake, soft error.
  */
-void tcp_v4_err(struct netns *ns, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
-		uint32_t seq, uint8_t type, uint8_t code, uint32_t info)
+void tcp_v4_err(struct netns *ns, const struct pkt *icmp, uint32_t saddr, uint32_t daddr,
+		uint16_t sport, uint16_t dport, uint32_t seq, uint8_t type, uint8_t code, uint32_t info)
 {
 	/* the quoted segment is ours: seen from the peer, daddr:dport is the remote end */
 	struct tcp_hnode *hn = tcp_lookup(ns, daddr, dport, saddr, sport, 0);
@@ -1338,6 +1343,6 @@ void tcp_v4_err(struct netns *ns, uint32_t saddr, uint32_t daddr, uint16_t sport
 	if (tp->sk.state == TCP_LISTEN)	/* only established-table sockets hear errors */
 		return;
 	sock_hold(&tp->sk);
-	sock_err(tp, seq, type, code, info);
+	sock_err(tp, icmp, seq, type, code, info);
 	sock_put_locked(&tp->sk);
 }

@@ -9,7 +9,8 @@
  * seq, less one for a SYN), frees packets it has read to the end (their
  * charge goes back), and steps over a FIN, which ends the read (EOF once
  * nothing was copied).  MSG_PEEK walks the same queue with a private
- * sequence number and frees nothing.  The urgent byte (tp->urg_data, at
+ * sequence number, starting SO_PEEK_OFF bytes in when that is on, and
+ * frees nothing.  The urgent byte (tp->urg_data, at
  * tp->urg_seq) stays in the queue: a read stops right before it, and
  * unless SO_OOBINLINE the next read skips it, as tcp_recvmsg_locked does;
  * recv(MSG_OOB) takes it from urg_data (tcp_recv_urg).
@@ -21,8 +22,7 @@
  * held; sk_wait drops it while asleep, so every condition is read again
  * after waking and no packet pointer is kept across a sleep.
  *
- * Limits: no SO_PEEK_OFF (peeks start at copied_seq), no TCP_REPAIR
- * queues, no receive zero-copy.  The receiver's RTT
+ * Limits: no TCP_REPAIR queues, no receive zero-copy.  The receiver's RTT
  * estimate of DRS is the smoothed RTT (tcp_sock keeps no rcv_rtt_est).
  */
 #include <errno.h>
@@ -330,7 +330,10 @@ static ssize_t recvmsg_locked(struct tcp_sock *tp, struct sk_msg *m, int flags, 
 {
 	struct sock *sk = &tp->sk;
 	bool peek = flags & MSG_PEEK, sigpend = false;
-	uint32_t peek_seq = tp->copied_seq, urg_hole = 0;
+	/* SO_PEEK_OFF: a peek starts that far past copied_seq (Linux 6.10 on) */
+	int po = sk_peek_offset(sk, flags);
+	uint32_t peek_offset = po > 0 ? (uint32_t)po : 0;
+	uint32_t peek_seq = tp->copied_seq + peek_offset, urg_hole = 0;
 	uint32_t *seq = peek ? &peek_seq : &tp->copied_seq;
 	int64_t timeo = (flags & MSG_DONTWAIT) ? 0 : sk->rcvtimeo_ns;
 	size_t len = m->len, target = rcvlowat(sk, flags & MSG_WAITALL, m->len > INT32_MAX ? INT32_MAX : m->len);
@@ -414,8 +417,8 @@ static ssize_t recvmsg_locked(struct tcp_sock *tp, struct sk_msg *m, int flags, 
 				return copied ? copied : r;
 		}
 		/* another reader may have taken bytes a peek was looking at */
-		if (peek && peek_seq - (uint32_t)copied - urg_hole != tp->copied_seq)
-			peek_seq = tp->copied_seq;
+		if (peek && peek_seq - peek_offset - (uint32_t)copied - urg_hole != tp->copied_seq)
+			peek_seq = tp->copied_seq + peek_offset;
 		continue;
 
 found_ok:
@@ -452,6 +455,10 @@ found_ok:
 		*seq += (uint32_t)used;
 		copied += (ssize_t)used;
 		len -= used;
+		if (peek)
+			sk_peek_offset_fwd(sk, (int)used);
+		else
+			sk_peek_offset_bwd(sk, (int)used);
 		tcp_rcv_space_adjust(tp);
 skip_copy:
 		if (tp->urg_data && tcp_after(tp->copied_seq, tp->urg_seq))

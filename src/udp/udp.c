@@ -483,6 +483,15 @@ static int udp_ioctl(struct sock *sk, unsigned long req, void *arg)
 	return copy_to_user(arg, &v, sizeof(v));
 }
 
+/* udp_set_peek_off: stored under the reader's lock, which peeks walk under */
+static int udp_set_peek_off(struct sock *sk, int val)
+{
+	sk_reader_lock(sk);
+	sk_set_peek_off(sk, val);
+	sk_reader_unlock(sk);
+	return 0;
+}
+
 const struct proto_ops udp_ops = {
 	.family = AF_INET,
 	.type = SOCK_DGRAM,
@@ -501,6 +510,7 @@ const struct proto_ops udp_ops = {
 	.setsockopt = udp_setsockopt,
 	.getsockopt = udp_getsockopt,
 	.ioctl = udp_ioctl,
+	.set_peek_off = udp_set_peek_off,
 };
 
 int udp_create(struct netns *ns, struct sock **out, int type, int protocol)

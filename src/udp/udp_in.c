@@ -207,53 +207,6 @@ static const struct {
 };
 
 
-/*
- * ip_icmp_error - queue the error for MSG_ERRQUEUE: the payload the ICMP
- * quoted (after the quoted UDP header), charged to the receive memory
- * (sock_queue_err_skb refuses it when that is full).
- */
-static void queue_icmp_error(struct sock *sk, const struct pkt *icmp, int err, uint8_t type,
-			     uint8_t code, uint32_t info, uint32_t daddr, uint16_t dport)
-{
-	const uint8_t *h = pkt_linear(icmp, 8 + 20);
-	if (!h)
-		return;
-	size_t ihl = (size_t)(h[8] & 0x0f) * 4, off = 8 + ihl + 8;
-	size_t plen = icmp->tot_len > off ? icmp->tot_len - off : 0;
-	uint32_t ts = pkt_kernel_truesize((uint32_t)icmp->tot_len + 20 + 14 + PKT_KERNEL_LL_EXTRA);
-	sk_rq_lock(sk);
-	bool room = sk->rmem + ts < (uint32_t)sk->rcvbuf;
-	if (room)
-		sk->rmem += ts;
-	sk_rq_unlock(sk);
-	if (!room)
-		return;
-	struct pkt *e = pkt_alloc(sk->ns->pools, sizeof(struct ip4_err_info) + plen);
-	if (!e) {
-		sk_rq_lock(sk);
-		sk->rmem -= ts;
-		sk_rq_unlock(sk);
-		return;
-	}
-	struct ip4_err_info *ei = (struct ip4_err_info *)pkt_put(e, sizeof(*ei));
-	memset(ei, 0, sizeof(*ei));
-	ei->ee.ee_errno = (uint32_t)err;
-	ei->ee.ee_origin = SO_EE_ORIGIN_ICMP;
-	ei->ee.ee_type = type;
-	ei->ee.ee_code = code;
-	ei->ee.ee_info = info;
-	ei->dst.sin_family = AF_INET;
-	ei->dst.sin_addr.s_addr = daddr;
-	ei->dst.sin_port = dport;
-	ei->offender.sin_family = AF_INET;
-	ei->offender.sin_addr.s_addr = icmp->meta.saddr;
-	if (plen)
-		pkt_copy_out(icmp, off, pkt_put(e, plen), plen);
-	e->meta.truesize = ts;
-	e->meta.l4_off = sizeof(*ei);
-	e->meta.tstamp_ns = clock_realtime(&sk->ns->clock);
-	pkt_queue_push(&sk->errq, e);
-}
 
 
 void udp_err(struct netns *ns, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
@@ -297,7 +250,8 @@ void udp_err(struct netns *ns, uint32_t saddr, uint32_t daddr, uint16_t sport, u
 		if (!harderr || sk->state != 1)
 			return;
 	} else {
-		queue_icmp_error(sk, icmp, err, type, code, info, daddr, dport);
+		/* ip_icmp_error: the payload after the quoted UDP header */
+		ip4_icmp_error(sk, icmp, err, type, code, info, daddr, dport, 8);
 	}
 	sk_report_error(sk, err);
 }
@@ -343,6 +297,52 @@ static struct pkt *take(struct sock *sk)
 	return pk;
 }
 
+/*
+ * peek_walk - the datagram a peek at payload offset *off finds in q, as
+ * __skb_try_recv_from_queue walks with MSG_PEEK: whole datagrams before the
+ * offset are stepped over and *off becomes the offset inside the one
+ * found.  An empty datagram is found once where the offset points and
+ * stepped over after that (skb->peeked).  off < 0: the head, at 0.
+ */
+static struct pkt *peek_walk(struct pkt_queue *q, int *off)
+{
+	bool at_off = *off >= 0;
+	int o = at_off ? *off : 0;
+
+	for (struct pkt *pk = q->head; pk; pk = pk->next) {
+		int len = (int)(pk->tot_len - UDP_HLEN);
+
+		if (at_off && o >= len && (o || pk->meta.peeked)) {
+			o -= len;
+			continue;
+		}
+		if (!len)
+			pk->meta.peeked = 1;
+		*off = o;
+		return pk;
+	}
+	return NULL;
+}
+
+/*
+ * peek_at - __skb_recv_udp for MSG_PEEK at an offset (>= 0): the reader's
+ * queue first, then,
+ * if the offset lies beyond it, with everything queued since appended to
+ * it (skb_queue_splice_tail_init).  Reader lock held.
+ */
+static struct pkt *peek_at(struct sock *sk, int *off)
+{
+	struct pkt *pk = peek_walk(&sk->reader, off);
+
+	if (!pk && sk->rcvq.count) {
+		sk_rq_lock(sk);
+		pkt_queue_splice(&sk->reader, &sk->rcvq);
+		sk_rq_unlock(sk);
+		pk = peek_walk(&sk->reader, off);
+	}
+	return pk;
+}
+
 uint32_t udp_first_packet_length(struct sock *sk)
 {
 	sk_reader_lock(sk);
@@ -378,17 +378,22 @@ static void ip_cmsgs(struct sock *sk, struct sk_msg *m, const struct pkt *pk)
 
 /*
  * to_user - the second half of udp_recvmsg: the datagram pk, already taken
- * off the queue (or peeked), goes to the caller with its name and control
- * messages.  Frees pk unless peeking.
+ * off the queue (or peeked), goes to the caller from payload offset off
+ * (SO_PEEK_OFF) with its name and control messages.  Frees pk unless
+ * peeking.
  */
 static ssize_t to_user(struct sock *sk, struct sk_msg *m, int flags, struct pkt *pk, bool peek,
-		       bool locked)
+		       bool locked, size_t off)
 {
 	size_t ulen = pk->tot_len - UDP_HLEN;
-	size_t copied = m->len < ulen ? m->len : ulen;
-	if (copied < ulen)
+	size_t copied = m->len;
+	/* udp_recvmsg: a peek that reads a datagram's tail from an offset
+	 * exactly to its end still says MSG_TRUNC (len < ulen) */
+	if (copied > ulen - off)
+		copied = ulen - off;
+	else if (copied < ulen)
 		m->msg_flags |= MSG_TRUNC;
-	if (copied && sk_copy_pkt_to_iov(m, pk, UDP_HLEN, copied)) {
+	if (copied && sk_copy_pkt_to_iov(m, pk, UDP_HLEN + off, copied)) {
 		if (!peek) {
 			sk_rq_lock(sk);
 			sk->drops++;
@@ -407,6 +412,10 @@ static ssize_t to_user(struct sock *sk, struct sk_msg *m, int flags, struct pkt 
 	if (sk->inet_flags & (INF_PKTINFO | INF_RECVTTL | INF_RECVTOS | INF_ORIGDSTADDR))
 		ip_cmsgs(sk, m, pk);
 	ssize_t ret = (flags & MSG_TRUNC) ? (ssize_t)ulen : (ssize_t)copied;
+	/* skb_consume_udp: the offset moves by what the call returns, forward
+	 * for a peek and back for a read (MSG_TRUNC's full length included) */
+	if (__atomic_load_n(&sk->peek_off, __ATOMIC_RELAXED) >= 0)
+		sk_peek_offset_bwd(sk, peek ? -(int)ret : (int)ret);
 	if (!peek)
 		sk_free_pkt(sk, pk, locked);
 	return ret;
@@ -428,7 +437,7 @@ ssize_t udp_recvmsg_fast(struct sock *sk, struct sk_msg *m, int flags)
 	if (!pk)
 		/* empty and not waiting: EAGAIN, exactly what the slow path says */
 		return (flags & MSG_DONTWAIT) ? -EAGAIN : -SK_SLOWPATH;
-	return to_user(sk, m, flags, pk, false, false);
+	return to_user(sk, m, flags, pk, false, false, 0);
 }
 
 ssize_t udp_recvmsg(struct sock *sk, struct sk_msg *m, int flags)
@@ -444,9 +453,15 @@ ssize_t udp_recvmsg(struct sock *sk, struct sk_msg *m, int flags)
 		if (peek) {
 			/* a peeked datagram stays queued: copy it out while the
 			 * reader lock keeps other readers from taking it */
+			int off = sk_peek_offset(sk, flags);
+
 			sk_reader_lock(sk);
-			pk = reader_head(sk);
-			ssize_t r = pk ? to_user(sk, m, flags, pk, true, true) : 0;
+			if (off >= 0) {
+				pk = peek_at(sk, &off);
+			} else if ((pk = reader_head(sk)) != NULL) {
+				pk = peek_walk(&sk->reader, &off);	/* the head, at 0 */
+			}
+			ssize_t r = pk ? to_user(sk, m, flags, pk, true, true, (size_t)off) : 0;
 			sk_reader_unlock(sk);
 			if (pk)
 				return r;
@@ -464,5 +479,5 @@ ssize_t udp_recvmsg(struct sock *sk, struct sk_msg *m, int flags)
 		if (r == -EAGAIN && !sk_rx_pending(sk) && !sk->err)
 			return -EAGAIN;
 	}
-	return to_user(sk, m, flags, pk, false, true);
+	return to_user(sk, m, flags, pk, false, true, 0);
 }

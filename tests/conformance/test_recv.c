@@ -117,6 +117,133 @@ CONFORMANCE(udp_recv, peek_then_read)
 	closepair(api, p);
 }
 
+/* SO_PEEK_OFF as getsockopt reads it. */
+static int peek_off(const struct sockapi *api, int fd)
+{
+	int v = 0;
+	socklen_t l = sizeof(v);
+
+	OK(api->getsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &v, &l));
+	return v;
+}
+
+static void set_peek_off(const struct sockapi *api, int fd, int v)
+{
+	OK(api->setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v)));
+}
+
+/* recvmsg into b[len] with flags; *mf gets msg_flags. */
+static ssize_t recv_flags(const struct sockapi *api, int fd, char *b, size_t len, int flags,
+			  int *mf)
+{
+	struct iovec iov = { b, len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t r = api->recvmsg(fd, &m, flags);
+
+	*mf = m.msg_flags;
+	return r;
+}
+
+/*
+ * SO_PEEK_OFF on UDP: -1 (off) until set, negative values stored as given
+ * and meaning off.  With an offset, MSG_PEEK reads the queued payload as
+ * one stream of bytes: whole datagrams before the offset are stepped over,
+ * a peek starts inside a datagram and the offset moves past what it
+ * returned.  Quirks of udp_recvmsg/__skb_try_recv_from_queue: a peek that
+ * reads a datagram's tail to its end still flags MSG_TRUNC; an empty
+ * datagram is found once and passed over by later peeks at that offset; a
+ * read moves the offset back by what it returned, not by the datagram it
+ * removed (2 for a 3-byte datagram read into 2 bytes), and by the full
+ * length with MSG_TRUNC.
+ */
+CONFORMANCE(udp_recv, peek_off)
+{
+	struct pair p = mkpair(api);
+	char b[16];
+	int mf;
+
+	CONF_RET(peek_off(api, p.rx), -1);
+	set_peek_off(api, p.rx, -7);
+	CONF_RET(peek_off(api, p.rx), -7);
+	put_str(api, p, "abc");
+	put_str(api, p, "defgh");
+	put(api, p, "", 0);
+	put_str(api, p, "ij");
+	/* off: every peek starts at the head */
+	CONF_RET(api->recv(p.rx, b, sizeof(b), MSG_PEEK), 3);
+	CONF_RET(api->recv(p.rx, b, sizeof(b), MSG_PEEK), 3);
+	CONF_RET(peek_off(api, p.rx), -7);
+
+	set_peek_off(api, p.rx, 0);
+	CONF_RET(recv_flags(api, p.rx, b, 2, MSG_PEEK, &mf), 2);
+	cr_assert_arr_eq(b, "ab", 2);
+	CONF_RET(mf, MSG_TRUNC);
+	CONF_RET(peek_off(api, p.rx), 2);
+	CONF_RET(recv_flags(api, p.rx, b, 1, MSG_PEEK, &mf), 1);
+	cr_assert_eq(b[0], 'c');
+	CONF_RET(mf, MSG_TRUNC);
+	CONF_RET(peek_off(api, p.rx), 3);
+	CONF_RET(recv_flags(api, p.rx, b, sizeof(b), MSG_PEEK, &mf), 5);
+	cr_assert_arr_eq(b, "defgh", 5);
+	CONF_RET(mf, 0);
+	CONF_RET(peek_off(api, p.rx), 8);
+	CONF_RET(api->recv(p.rx, b, sizeof(b), MSG_PEEK), 0);
+	CONF_RET(peek_off(api, p.rx), 8);
+	CONF_RET(api->recv(p.rx, b, sizeof(b), MSG_PEEK), 2);
+	cr_assert_arr_eq(b, "ij", 2);
+	CONF_RET(peek_off(api, p.rx), 10);
+	FAILS(api->recv(p.rx, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT), EAGAIN);
+
+	/* reading "abc" into 2 bytes: back by 2, so the offset now lies past "ij" */
+	CONF_RET(recv_flags(api, p.rx, b, 2, 0, &mf), 2);
+	cr_assert_arr_eq(b, "ab", 2);
+	CONF_RET(mf, MSG_TRUNC);
+	CONF_RET(peek_off(api, p.rx), 8);
+	FAILS(api->recv(p.rx, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT), EAGAIN);
+
+	set_peek_off(api, p.rx, 1);
+	CONF_RET(recv_flags(api, p.rx, b, sizeof(b), MSG_PEEK, &mf), 4);
+	cr_assert_arr_eq(b, "efgh", 4);
+	CONF_RET(mf, 0);
+	CONF_RET(peek_off(api, p.rx), 5);
+	/* MSG_TRUNC returns the datagram's length, and that is what the offset loses */
+	CONF_RET(api->recv(p.rx, b, 2, MSG_TRUNC), 5);
+	CONF_RET(peek_off(api, p.rx), 0);
+	/* the empty datagram, peeked already, is passed over at offset 0 */
+	CONF_RET(api->recv(p.rx, b, sizeof(b), MSG_PEEK), 2);
+	cr_assert_arr_eq(b, "ij", 2);
+	CONF_RET(peek_off(api, p.rx), 2);
+	CONF_RET(api->recv(p.rx, b, sizeof(b), 0), 0);
+	CONF_RET(peek_off(api, p.rx), 2);
+	CONF_RET(api->recv(p.rx, b, sizeof(b), 0), 2);
+	cr_assert_arr_eq(b, "ij", 2);
+	CONF_RET(peek_off(api, p.rx), 0);
+	FAILS(api->recv(p.rx, b, sizeof(b), MSG_DONTWAIT), EAGAIN);
+	closepair(api, p);
+}
+
+/*
+ * A peek at an offset beyond what is queued waits, like any read on an
+ * empty queue, until a datagram arrives that holds the offset.
+ */
+CONFORMANCE(udp_recv, peek_off_waits, .timeout = 10)
+{
+	struct pair p = mkpair(api);
+	char b[16];
+
+	put_str(api, p, "abc");
+	set_peek_off(api, p.rx, 3);
+	FAILS(api->recv(p.rx, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT), EAGAIN);
+	struct timeval tv = { .tv_usec = 200000 };
+	OK(api->setsockopt(p.rx, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	FAILS(api->recv(p.rx, b, sizeof(b), MSG_PEEK), EAGAIN);
+	put_str(api, p, "xy");
+	CONF_RET(api->recv(p.rx, b, sizeof(b), MSG_PEEK), 2);
+	cr_assert_arr_eq(b, "xy", 2);
+	CONF_RET(peek_off(api, p.rx), 5);
+	closepair(api, p);
+}
+
 CONFORMANCE(udp_recv, msg_trunc_returns_real_length)
 {
 	struct pair p = mkpair(api);

@@ -18,35 +18,6 @@
 #include "conf_util.h"
 #include "sockapi.h"
 
-/* Read one error from the queue; returns the payload length and fills the outputs. */
-static ssize_t read_err(const struct sockapi *api, int fd, char *buf, size_t n,
-			struct sockaddr_in *from, struct sock_extended_err *ee,
-			struct sockaddr_in *offender, int *flags)
-{
-	union {
-		char b[256];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = {buf, n};
-	struct msghdr m = {.msg_name = from, .msg_namelen = sizeof(*from), .msg_iov = &iov,
-			   .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b)};
-	memset(from, 0, sizeof(*from));
-	ssize_t r = api->recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
-	if (r < 0)
-		return r;
-	*flags = m.msg_flags;
-	bool seen = false;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-		if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) {
-			memcpy(ee, CMSG_DATA(c), sizeof(*ee));
-			memcpy(offender, (char *)CMSG_DATA(c) + sizeof(*ee), sizeof(*offender));
-			seen = true;
-		}
-	}
-	cr_assert(seen, "%s: no IP_RECVERR control message", api->name);
-	return r;
-}
-
 /* R-SEND-9 (a delivery failure is not the send's error): the error comes later, by IP_RECVERR */
 CONFORMANCE(recverr, unconnected_port_unreachable_queued)
 {
@@ -58,7 +29,7 @@ CONFORMANCE(recverr, unconnected_port_unreachable_queued)
 	/* without IP_RECVERR: nothing, ever */
 	CONF_RET(api->sendto(s, "abc", 3, 0, SA(&closed), sizeof(closed)), 3);
 	CONF_ERR(api->recv(s, buf, sizeof(buf), MSG_DONTWAIT), EAGAIN);
-	CONF_ERR(read_err(api, s, buf, sizeof(buf), &from, &ee, &off, &flags), EAGAIN);
+	CONF_ERR(conf_read_err(api, s, buf, sizeof(buf), &from, &ee, &off, &flags), EAGAIN);
 
 	OK(api->setsockopt(s, SOL_IP, IP_RECVERR, &one, sizeof(one)));
 	CONF_RET(api->sendto(s, "hello", 5, 0, SA(&closed), sizeof(closed)), 5);
@@ -68,21 +39,15 @@ CONFORMANCE(recverr, unconnected_port_unreachable_queued)
 	OK(api->getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &el));
 	cr_assert_eq(e, ECONNREFUSED, "%s: SO_ERROR %d", api->name, e);
 	/* the queued error: the datagram's payload, the destination, the ICMP */
-	ssize_t n = read_err(api, s, buf, sizeof(buf), &from, &ee, &off, &flags);
+	ssize_t n = conf_read_err(api, s, buf, sizeof(buf), &from, &ee, &off, &flags);
 	cr_assert_eq(n, 5, "%s: %zd bytes from the error queue (%s)", api->name, n,
 		     strerror(errno));
 	cr_assert(memcmp(buf, "hello", 5) == 0);
 	cr_assert(flags & MSG_ERRQUEUE);
 	conf_assert_addr(&from, "127.0.0.1", 9);
-	cr_assert_eq(ee.ee_errno, ECONNREFUSED);
-	cr_assert_eq(ee.ee_origin, SO_EE_ORIGIN_ICMP);
-	cr_assert_eq(ee.ee_type, 3);
-	cr_assert_eq(ee.ee_code, 3);
-	cr_assert_eq(ee.ee_info, 0);
-	cr_assert_eq(off.sin_family, AF_INET);
-	conf_assert_ip(off.sin_addr, "127.0.0.1");
+	conf_assert_icmp_err(api, &ee, &off, ECONNREFUSED, 3, 3, "127.0.0.1");
 	/* empty again */
-	CONF_ERR(read_err(api, s, buf, sizeof(buf), &from, &ee, &off, &flags), EAGAIN);
+	CONF_ERR(conf_read_err(api, s, buf, sizeof(buf), &from, &ee, &off, &flags), EAGAIN);
 	api->close(s);
 }
 
@@ -100,16 +65,16 @@ CONFORMANCE(recverr, two_errors_in_order_truncated)
 	CONF_ERR(api->sendto(s, "second", 6, 0, SA(&b), sizeof(b)), ECONNREFUSED);
 	CONF_RET(api->sendto(s, "second", 6, 0, SA(&b), sizeof(b)), 6);
 	/* a short buffer: MSG_TRUNC, and the length copied */
-	ssize_t n = read_err(api, s, buf, 3, &from, &ee, &off, &flags);
+	ssize_t n = conf_read_err(api, s, buf, 3, &from, &ee, &off, &flags);
 	cr_assert_eq(n, 3, "%s: %zd", api->name, n);
 	cr_assert(flags & MSG_TRUNC);
 	cr_assert(memcmp(buf, "fir", 3) == 0);
 	conf_assert_addr(&from, "127.0.0.1", 9);
-	n = read_err(api, s, buf, sizeof(buf), &from, &ee, &off, &flags);
+	n = conf_read_err(api, s, buf, sizeof(buf), &from, &ee, &off, &flags);
 	cr_assert_eq(n, 6);
 	cr_assert(memcmp(buf, "second", 6) == 0);
 	conf_assert_addr(&from, "127.0.0.1", 11);
-	CONF_ERR(read_err(api, s, buf, sizeof(buf), &from, &ee, &off, &flags), EAGAIN);
+	CONF_ERR(conf_read_err(api, s, buf, sizeof(buf), &from, &ee, &off, &flags), EAGAIN);
 	/* draining the queue clears the pending error (sock_dequeue_err_skb) */
 	int e = -1;
 	socklen_t el = sizeof(e);
@@ -129,11 +94,11 @@ CONFORMANCE(recverr, connected_error_then_queue)
 	OK(api->setsockopt(s, SOL_IP, IP_RECVERR, &one, sizeof(one)));
 	CONF_RET(api->send(s, "x", 1, 0), 1);
 	CONF_ERR(api->send(s, "y", 1, 0), ECONNREFUSED);
-	ssize_t n = read_err(api, s, buf, sizeof(buf), &from, &ee, &off, &flags);
+	ssize_t n = conf_read_err(api, s, buf, sizeof(buf), &from, &ee, &off, &flags);
 	cr_assert_eq(n, 1);
 	cr_assert_eq(buf[0], 'x');
 	cr_assert_eq(ee.ee_errno, ECONNREFUSED);
 	/* the refused send put nothing on the wire: no second error */
-	CONF_ERR(read_err(api, s, buf, sizeof(buf), &from, &ee, &off, &flags), EAGAIN);
+	CONF_ERR(conf_read_err(api, s, buf, sizeof(buf), &from, &ee, &off, &flags), EAGAIN);
 	api->close(s);
 }

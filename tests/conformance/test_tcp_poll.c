@@ -21,6 +21,8 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/errqueue.h>
+#include <netinet/ip.h>
 
 #include "sockapi.h"
 #include "conf_util.h"
@@ -500,6 +502,54 @@ CONFORMANCE(tcp_poll, syn_sent_neighbour_fails, .timeout = 20)
 	CONF_RET(conf_tcp_so_error(api, c), EHOSTUNREACH);
 	CONF_RET(conf_tcp_state(api, c), TCP_CLOSE);
 	CONF_RET(count_syns(api, cap), 0);
+	api->close(c);
+	api->enter("");
+}
+
+/*
+ * R-SEND-9 (a delivery failure comes back later, by IP_RECVERR).  The
+ * same host-unreachable failure of a SYN_SENT socket with IP_RECVERR on:
+ * tcp_v4_err queues the ICMP error before it ends the connection
+ * (ip_icmp_error).  The entry's payload is the quoted segment from its TCP
+ * header on (our port, the peer's, the SYN flag), its name the peer's
+ * address and port, its extended error ICMP host unreachable from our own
+ * address (the ICMP came from ourselves).  Reading it clears the pending
+ * error (sock_dequeue_err_skb), so SO_ERROR is 0 after it.  Without
+ * IP_RECVERR (above) nothing is queued.
+ */
+CONFORMANCE(tcp_poll, syn_sent_icmp_error_queued, .timeout = 20)
+{
+	struct sockaddr_in d = sin4("198.18.0.9", 80), from, off, me;
+	struct sock_extended_err ee;
+	unsigned char b[256];
+	uint16_t port;
+	int c, flags;
+	ssize_t n;
+
+	cr_assert(api->topo(conf_topo_pair) == 0, "%s: topology", api->name);
+	cr_assert(api->topo("A: sysctl net.ipv4.neigh.veth0.retrans_time_ms=300") == 0);
+	cr_assert(api->enter("A") == 0);
+	c = conf_tcp_socket(api, SOCK_NONBLOCK);
+	OK(conf_tcp_set_int(api, c, SOL_IP, IP_RECVERR, 1));
+	FAILS(api->connect(c, SA(&d), sizeof(d)), EINPROGRESS);
+	me = conf_local_of(api, c);
+	FAILS(conf_read_err(api, c, (char *)b, sizeof(b), &from, &ee, &off, &flags), EAGAIN);
+	cr_assert(conf_tcp_wait(api, c, POLLERR, 2000) & POLLERR, "%s: connect never failed",
+		  api->name);
+	n = conf_read_err(api, c, (char *)b, sizeof(b), &from, &ee, &off, &flags);
+	cr_assert(n >= 20, "%s: error payload %zd bytes", api->name, n);
+	CONF_RET(n, 20 + ((b[12] >> 4) - 5) * 4);
+	CONF_RET(flags, MSG_ERRQUEUE);
+	conf_assert_addr(&from, "198.18.0.9", 80);
+	conf_assert_icmp_err(api, &ee, &off, EHOSTUNREACH, 3, 1, "198.18.0.1");
+	memcpy(&port, b, 2);
+	CONF_RET(port, me.sin_port);
+	memcpy(&port, b + 2, 2);
+	CONF_RET(ntohs(port), 80);
+	CONF_RET(b[13], 0x02);
+	CONF_RET(conf_tcp_so_error(api, c), 0);
+	CONF_RET(conf_tcp_state(api, c), TCP_CLOSE);
+	FAILS(conf_read_err(api, c, (char *)b, sizeof(b), &from, &ee, &off, &flags), EAGAIN);
 	api->close(c);
 	api->enter("");
 }

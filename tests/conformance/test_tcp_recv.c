@@ -219,6 +219,32 @@ CONFORMANCE(tcp_recv, peek_off, .timeout = 10)
 }
 
 /*
+ * SO_PEEK_OFF set on a listener: the accepted socket starts with it
+ * (sk_clone_lock copies sk_peek_off), so its first peek starts there.
+ */
+CONFORMANCE(tcp_recv, peek_off_inherited, .timeout = 10)
+{
+	struct sockaddr_in a;
+	char b[16];
+	int l, c, s;
+
+	l = conf_tcp_lo_listener(api, &a);
+	CONF_RET(conf_tcp_get_int(api, l, SOL_SOCKET, SO_PEEK_OFF), -1);
+	OK(conf_tcp_set_int(api, l, SOL_SOCKET, SO_PEEK_OFF, 2));
+	conf_tcp_pair_on(api, l, &a, &c, &s);
+	CONF_RET(conf_tcp_get_int(api, s, SOL_SOCKET, SO_PEEK_OFF), 2);
+	CONF_RET(conf_tcp_get_int(api, c, SOL_SOCKET, SO_PEEK_OFF), -1);
+	send_str(api, c, "abcdef");
+	wait_inq(api, s, 6);
+	CONF_RET(api->recv(s, b, sizeof(b), MSG_PEEK), 4);
+	cr_assert(memcmp(b, "cdef", 4) == 0);
+	CONF_RET(conf_tcp_get_int(api, s, SOL_SOCKET, SO_PEEK_OFF), 6);
+	api->close(c);
+	api->close(s);
+	api->close(l);
+}
+
+/*
  * MSG_PEEK|MSG_WAITALL waits, like MSG_WAITALL, until the whole length is
  * queued (3 bytes there, 4 more 200 ms later), returns it, and leaves
  * every byte queued.

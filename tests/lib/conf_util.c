@@ -11,7 +11,10 @@
 #include <string.h>
 #include <time.h>
 #include <arpa/inet.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
+#include <stdbool.h>
 #include <sys/socket.h>
 
 #include <criterion/criterion.h>
@@ -165,4 +168,46 @@ void conf_count_signal(int sig, bool restart, struct sigaction *old)
 int conf_signals(void)
 {
 	return atomic_load(&signals_seen);
+}
+
+ssize_t conf_read_err(const struct sockapi *api, int fd, char *buf, size_t n,
+		      struct sockaddr_in *from, struct sock_extended_err *ee,
+		      struct sockaddr_in *offender, int *flags)
+{
+	union {
+		char b[256];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {buf, n};
+	struct msghdr m = {.msg_name = from, .msg_namelen = sizeof(*from), .msg_iov = &iov,
+			   .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b)};
+	memset(from, 0, sizeof(*from));
+	ssize_t r = api->recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
+	if (r < 0)
+		return r;
+	*flags = m.msg_flags;
+	bool seen = false;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) {
+			memcpy(ee, CMSG_DATA(c), sizeof(*ee));
+			memcpy(offender, (char *)CMSG_DATA(c) + sizeof(*ee), sizeof(*offender));
+			seen = true;
+		}
+	}
+	cr_assert(seen, "%s: no IP_RECVERR control message", api->name);
+	return r;
+}
+
+void conf_assert_icmp_err(const struct sockapi *api, const struct sock_extended_err *ee,
+			  const struct sockaddr_in *offender, int err, int type, int code,
+			  const char *offender_ip)
+{
+	cr_assert(ee->ee_errno == (uint32_t)err && ee->ee_origin == SO_EE_ORIGIN_ICMP &&
+			  ee->ee_type == type && ee->ee_code == code && ee->ee_info == 0 &&
+			  ee->ee_data == 0,
+		  "%s: error %u origin %u type %u code %u info %u data %u, want %d ICMP %d/%d",
+		  api->name, ee->ee_errno, ee->ee_origin, ee->ee_type, ee->ee_code, ee->ee_info,
+		  ee->ee_data, err, type, code);
+	cr_assert_eq(offender->sin_family, AF_INET, "%s: offender family", api->name);
+	conf_assert_ip(offender->sin_addr, offender_ip);
 }

@@ -52,6 +52,26 @@ void conf_send(const struct sockapi *api, int fd, const char *ip, uint16_t port,
 void conf_send_str(const struct sockapi *api, int fd, const char *ip, uint16_t port,
 		   const char *msg);
 
+/*
+ * conf_read_err - recvmsg(MSG_ERRQUEUE | MSG_DONTWAIT) of one error into
+ * buf[n], asserting it carries an IP_RECVERR control message: *from gets
+ * msg_name, *ee and *offender the extended error, *flags msg_flags.
+ * Return: the payload length, or -1 (errno set) when nothing was read.
+ */
+struct sock_extended_err;
+ssize_t conf_read_err(const struct sockapi *api, int fd, char *buf, size_t n,
+		      struct sockaddr_in *from, struct sock_extended_err *ee,
+		      struct sockaddr_in *offender, int *flags);
+
+/*
+ * conf_assert_icmp_err - assert an error-queue entry is an ICMP error
+ * (SO_EE_ORIGIN_ICMP) of this errno, type and code, ee_info and ee_data 0,
+ * sent by offender_ip.
+ */
+void conf_assert_icmp_err(const struct sockapi *api, const struct sock_extended_err *ee,
+			  const struct sockaddr_in *offender, int err, int type, int code,
+			  const char *offender_ip);
+
 /* conf_ttl_cmsgs - n IP_TTL control messages of value ttl into buf.  Return: their length. */
 size_t conf_ttl_cmsgs(void *buf, size_t n, int ttl);
 

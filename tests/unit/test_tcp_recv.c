@@ -219,6 +219,7 @@ static void setup(void)
 	SK->sndbuf = 16384;
 	SK->rcvbuf = 131072;
 	SK->rcvlowat = 1;
+	SK->peek_off = -1;	/* SO_PEEK_OFF off, as sock_alloc leaves it */
 	SK->rcvtimeo_ns = -1;
 	SK->sndtimeo_ns = -1;
 	TP->rcv_nxt = TP->copied_seq = TP->rcv_wup = 1000;
