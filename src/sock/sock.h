@@ -69,6 +69,7 @@ enum {
 	INF_RETOPTS = 1u << 7,
 	INF_ORIGDSTADDR = 1u << 8,
 	INF_BIND_NO_PORT = 1u << 9,
+	INF_MC_NOLOOP = 1u << 10,	/* IP_MULTICAST_LOOP turned off (mc_loop is on by default) */
 };
 
 /* A waiter on a socket: one per blocked thread (the kernel's wait_queue_entry). */

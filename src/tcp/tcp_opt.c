@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tcp_opt.c - TCP and IP socket options, TCP_INFO, the tcp sysctls
+ * tcp_opt.c - TCP socket options, TCP_INFO, the tcp sysctls
  *
  * Theory of operation.  tcp_setsockopt/tcp_getsockopt are the kernel's
- * tcp_setsockopt/do_tcp_{set,get}sockopt for level SOL_TCP and, for
- * SOL_IP, ip_{set,get}sockopt as a stream socket sees them.  The order of
+ * tcp_setsockopt/do_tcp_{set,get}sockopt for level SOL_TCP; SOL_IP goes
+ * to the IPv4 options shared with UDP (ip/ip4_sockopt.c), which ask
+ * tcp_ip_mtu for IP_MTU.  The order of
  * the checks is the kernel's, because it decides which errno a program
  * sees: string options first, then "optlen < sizeof(int)" for the rest,
  * then range checks.  Every answer in the comments marked "measured" was
@@ -21,10 +22,7 @@
  * Left out, answering ENOPROTOOPT: TCP_MD5SIG*, TCP_AO_*, TCP_ZEROCOPY_RECEIVE,
  * TCP_TX_DELAY, TCP_SAVE_SYN/TCP_SAVED_SYN (no saved-SYN storage),
  * setting TCP_RTO_MAX_MS/TCP_DELACK_MAX_US (no fields: reading gives the
- * fixed values), and the IP options a TCP socket could store but usock
- * does not act on (IP_OPTIONS with content, IP_MINTTL, IP_UNICAST_IF,
- * IP_LOCAL_PORT_RANGE, IP_MULTICAST_LOOP/ALL, IP_CHECKSUM, IP_PASSSEC,
- * IP_RECVERR_RFC4884, source filters).  TCP repair mode is never granted
+ * fixed values).  TCP repair mode is never granted
  * (EPERM, the answer of a caller without CAP_NET_ADMIN).
  */
 #include <errno.h>
@@ -38,6 +36,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ip/ip4_sockopt.h"
 #include "tcp/tcp.h"
 
 /* option names newer than the C library's headers */
@@ -49,15 +48,6 @@
 #define TCP_OPT_RTO_MAX_MS 44
 #define TCP_OPT_RTO_MIN_US 45
 #define TCP_OPT_DELACK_MAX_US 46
-#ifndef IP_RECVERR_RFC4884
-#define IP_RECVERR_RFC4884 26
-#endif
-#ifndef IP_LOCAL_PORT_RANGE
-#define IP_LOCAL_PORT_RANGE 51
-#endif
-#ifndef IP_PROTOCOL
-#define IP_PROTOCOL 52
-#endif
 #ifndef TCPI_OPT_TFO_CHILD
 #define TCPI_OPT_TFO_CHILD 128
 #endif
@@ -78,9 +68,6 @@
 #define TCP_RTO_MIN_J (TCP_RTO_MIN_US / TCP_USEC_PER_J)
 /* SOCK_MIN_RCVBUF (2048 + the kernel's sk_buff): TCP_WINDOW_CLAMP floors at half, measured 1152 */
 #define TCP_SOCK_MIN_RCVBUF 2304
-/* ip_mroute_opt(): MRT_BASE .. MRT_MAX, EOPNOTSUPP on anything but raw IGMP (measured 200..212) */
-#define MRT_BASE 200
-#define MRT_MAX 212
 
 static inline struct tcp_sysctl *opt_sys(const struct tcp_sock *tp) { return tcp_sys(&tp->sk); }
 
@@ -789,287 +776,23 @@ static int tcp_do_getsockopt(struct tcp_sock *tp, int name, void *val, socklen_t
 }
 
 /* ======================================================================
- * SOL_IP on a TCP socket
+ * SOL_IP on a TCP socket: ip/ip4_sockopt.c, with TCP's IP_MTU
  * ====================================================================== */
 
 /*
- * rt_tos2priority: the TOS bits 0x18 select the traffic class
- * (ip_tos2prio): best effort, bulk (0x08), interactive (0x10),
- * interactive bulk (0x18).
+ * tcp_ip_mtu - IP_MTU: the path MTU a connection sized its segments for
+ * (pmtu_cookie), else its route's; capped as dst_mtu is (lo's 65536 reads
+ * 65535, measured on an accepted socket).  Return: MTU or -ENOTCONN.
  */
-static int tos_priority(int tos)
+static int tcp_ip_mtu(struct sock *sk)
 {
-	static const uint8_t prio[4] = { 0, 2, 6, 4 };
-
-	return prio[(tos >> 3) & 3];
-}
-
-/*
- * ip_set_tos - IP_TOS (__ip_sock_set_tos): a stream socket keeps its own
- * ECN bits, which belong to TCP's ECN negotiation.  A change also sets
- * SO_PRIORITY from the TOS class.
- */
-static void ip_set_tos(struct sock *sk, int val)
-{
-	val &= ~IPTOS_ECN_MASK;
-	val |= sk->tos & IPTOS_ECN_MASK;
-	if ((int)sk->tos != val) {
-		sk->tos = (uint8_t)val;
-		sk->priority = tos_priority(val);
-	}
-}
-
-static void set_inet_flag(struct sock *sk, uint32_t f, int on)
-{
-	if (on)
-		sk->inet_flags |= f;
-	else
-		sk->inet_flags &= ~f;
-}
-
-/*
- * tcp_ip_setsockopt - do_ip_setsockopt for a TCP socket.  usock keeps
- * only the IP options that have a meaning for TCP here; the stream-socket
- * refusals (multicast, raw-only options) are the kernel's answers.
- * Return: 0, -EINVAL, -EPERM, -EPROTO, -EOPNOTSUPP, -ENOPROTOOPT.
- */
-static int tcp_ip_setsockopt(struct sock *sk, int name, const void *val, socklen_t len)
-{
-	int v = 0;
-
-	/* an int, else one byte, else 0 (optlen 0 means 0) */
-	if (len >= sizeof(int))
-		memcpy(&v, val, sizeof(v));
-	else if (len >= 1)
-		v = *(const uint8_t *)val;
-
-	if (name >= MRT_BASE && name <= MRT_MAX)
-		return -EOPNOTSUPP;	/* ip_mroute_setsockopt: raw IGMP only */
-	switch (name) {
-	case IP_ROUTER_ALERT:
-		return -EINVAL;		/* ip_ra_control: raw sockets only */
-	case IP_PKTINFO:
-		set_inet_flag(sk, INF_PKTINFO, v);
-		return 0;
-	case IP_RECVTTL:
-		set_inet_flag(sk, INF_RECVTTL, v);
-		return 0;
-	case IP_RECVTOS:
-		set_inet_flag(sk, INF_RECVTOS, v);
-		return 0;
-	case IP_RECVOPTS:
-		set_inet_flag(sk, INF_RECVOPTS, v);
-		return 0;
-	case IP_RETOPTS:
-		set_inet_flag(sk, INF_RETOPTS, v);
-		return 0;
-	case IP_RECVORIGDSTADDR:
-		set_inet_flag(sk, INF_ORIGDSTADDR, v);
-		return 0;
-	case IP_RECVFRAGSIZE:
-		return -EINVAL;		/* datagram and raw sockets only */
-	case IP_RECVERR:
-		set_inet_flag(sk, INF_RECVERR, v);
-		if (!v)
-			pkt_queue_purge(&sk->errq);
-		return 0;
-	case IP_FREEBIND:
-		if (len < 1)
-			return -EINVAL;
-		set_inet_flag(sk, INF_FREEBIND, v);
-		return 0;
-	case IP_TRANSPARENT:
-		/* CAP_NET_RAW or CAP_NET_ADMIN: taken to be root's */
-		if (v && geteuid() != 0)
-			return -EPERM;
-		if (len < 1)
-			return -EINVAL;
-		set_inet_flag(sk, INF_TRANSPARENT, v);
-		return 0;
-	case IP_BIND_ADDRESS_NO_PORT:
-		set_inet_flag(sk, INF_BIND_NO_PORT, v);
-		return 0;
-	case IP_TTL:
-		if (len < 1)
-			return -EINVAL;
-		if (v != -1 && (v < 1 || v > 255))
-			return -EINVAL;
-		sk->ttl = v == -1 ? 0 : (uint8_t)v;
-		return 0;
-	case IP_MULTICAST_TTL:
-	case IP_MULTICAST_IF:
-		return -EINVAL;		/* not on a stream socket */
-	case IP_MTU_DISCOVER:
-		if (v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_OMIT)
-			return -EINVAL;
-		sk->pmtudisc = (uint8_t)v;
-		return 0;
-	case IP_TOS:
-		ip_set_tos(sk, v);
-		return 0;
-	case IP_OPTIONS:
-		if (len > 40)
-			return -EINVAL;
-		/* clearing is all there is to do: usock never sends IP options */
-		return len == 0 ? 0 : -ENOPROTOOPT;
-	case IP_ADD_MEMBERSHIP:
-	case IP_DROP_MEMBERSHIP:
-		return -EPROTO;		/* connection sockets have no groups */
-	default:
-		return -ENOPROTOOPT;
-	}
-}
-
-/* do_ip_getsockopt's copy: one byte when asked for less than an int and the value fits */
-static int put_ip_int(void *val, socklen_t *len, int v)
-{
-	if (*len < sizeof(int) && *len > 0 && v >= 0 && v <= 255) {
-		*(uint8_t *)val = (uint8_t)v;
-		*len = 1;
-		return 0;
-	}
-	return put_int(val, len, v);
-}
-
-/*
- * put_cmsg_buf - put_cmsg into a kernel buffer: a cmsg that does not fit
- * is cut to the room left (its cmsg_len says so, MSG_CTRUNC in the
- * kernel) as long as its header fits; the next one starts CMSG_SPACE on.
- * Padding is zeroed (the kernel leaves the caller's bytes there).
- * Return: bytes used so far.
- */
-static size_t put_cmsg_buf(uint8_t *buf, size_t room, size_t used, int type, const void *data,
-			   size_t n)
-{
-	size_t left = room - used, cmlen = CMSG_LEN(n), space = CMSG_SPACE(n);
-	struct cmsghdr h = { .cmsg_level = SOL_IP, .cmsg_type = type };
-
-	if (left < sizeof(h))
-		return used;
-	if (cmlen > left)
-		cmlen = left;
-	if (space > left)
-		space = left;
-	h.cmsg_len = cmlen;
-	memset(buf + used, 0, space);
-	memcpy(buf + used, &h, sizeof(h));
-	memcpy(buf + used + sizeof(h), data, cmlen - sizeof(h));
-	return used + space;
-}
-
-/*
- * ip_pktoptions - IP_PKTOPTIONS, a stream socket's substitute for
- * ancillary data: PKTINFO, TTL and TOS as cmsgs, for the flags that are
- * on.  The kernel reports mc_index (always 0 on a stream socket), mc_ttl
- * (always 1) and the TOS of the last SYN seen (0 here: not kept).
- */
-static int ip_pktoptions(struct sock *sk, void *val, socklen_t *len)
-{
-	size_t used = 0;
-
-	if (sk->inet_flags & INF_PKTINFO) {
-		struct in_pktinfo info = { .ipi_ifindex = 0 };
-
-		info.ipi_addr.s_addr = sk->rcv_saddr;
-		info.ipi_spec_dst.s_addr = sk->rcv_saddr;
-		used = put_cmsg_buf(val, *len, used, IP_PKTINFO, &info, sizeof(info));
-	}
-	if (sk->inet_flags & INF_RECVTTL) {
-		int hlim = 1;
-
-		used = put_cmsg_buf(val, *len, used, IP_TTL, &hlim, sizeof(hlim));
-	}
-	if (sk->inet_flags & INF_RECVTOS) {
-		int tos = 0;
-
-		used = put_cmsg_buf(val, *len, used, IP_TOS, &tos, sizeof(tos));
-	}
-	*len = (socklen_t)used;
-	return 0;
-}
-
-/*
- * ip_mtu - IP_MTU: the path MTU of a connection's route (dst_mtu), the one
- * TCP sized its segments for when it has one.  Return: MTU or -ENOTCONN.
- */
-static int ip_mtu(struct tcp_sock *tp)
-{
-	struct sock *sk = &tp->sk;
-	struct rt4_result rt;
+	struct tcp_sock *tp = tcp_sk(sk);
 
 	if (in_states(tp, TCPF(TCP_CLOSE) | TCPF(TCP_LISTEN)))
 		return -ENOTCONN;
 	if (tp->pmtu_cookie)
-		return (int)tp->pmtu_cookie;
-	if (ip4_route_output(sk->ns, sk->daddr, sk->saddr, sk->bound_dev_if, 0, &rt))
-		return -ENOTCONN;
-	uint32_t mtu = rt.rt && rt.rt->mtu ? rt.rt->mtu : rt.dev->mtu;
-	/* ipv4_mtu caps at IP_MAX_MTU */
-	return mtu > 0xffff ? 0xffff : (int)mtu;
-}
-
-/* tcp_ip_getsockopt - do_ip_getsockopt for a TCP socket. Return: 0, -errno. */
-static int tcp_ip_getsockopt(struct tcp_sock *tp, int name, void *val, socklen_t *len)
-{
-	struct sock *sk = &tp->sk;
-	int v;
-
-	if (name >= MRT_BASE && name <= MRT_MAX)
-		return -EOPNOTSUPP;	/* ip_mroute_getsockopt, before the length check */
-	if ((int)*len < 0)
-		return -EINVAL;
-	switch (name) {
-	case IP_PKTINFO: v = !!(sk->inet_flags & INF_PKTINFO); break;
-	case IP_RECVTTL: v = !!(sk->inet_flags & INF_RECVTTL); break;
-	case IP_RECVTOS: v = !!(sk->inet_flags & INF_RECVTOS); break;
-	case IP_RECVOPTS: v = !!(sk->inet_flags & INF_RECVOPTS); break;
-	case IP_RETOPTS: v = !!(sk->inet_flags & INF_RETOPTS); break;
-	case IP_RECVORIGDSTADDR: v = !!(sk->inet_flags & INF_ORIGDSTADDR); break;
-	case IP_RECVERR: v = !!(sk->inet_flags & INF_RECVERR); break;
-	case IP_FREEBIND: v = !!(sk->inet_flags & INF_FREEBIND); break;
-	case IP_TRANSPARENT: v = !!(sk->inet_flags & INF_TRANSPARENT); break;
-	case IP_BIND_ADDRESS_NO_PORT: v = !!(sk->inet_flags & INF_BIND_NO_PORT); break;
-	/* never set on a usock TCP socket: their defaults */
-	case IP_PASSSEC:
-	case IP_CHECKSUM:
-	case IP_RECVFRAGSIZE:
-	case IP_RECVERR_RFC4884:
-	case IP_HDRINCL:
-	case IP_NODEFRAG:
-	case IP_ROUTER_ALERT:
-	case IP_MINTTL:
-	case IP_UNICAST_IF:
-	case IP_LOCAL_PORT_RANGE:
-		v = 0;
-		break;
-	case IP_MULTICAST_LOOP:
-	case IP_MULTICAST_ALL:
-	case IP_MULTICAST_TTL:
-		v = 1;
-		break;
-	case IP_TTL: v = sk->ttl ? sk->ttl : sk->ns->sys.ip_default_ttl; break;
-	case IP_MTU_DISCOVER: v = sk->pmtudisc; break;
-	case IP_TOS: v = sk->tos; break;
-	case IP_PROTOCOL: v = sk->num; break;	/* inet_num: the local port, for TCP */
-	case IP_OPTIONS:
-		*len = 0;
-		return 0;
-	case IP_PKTOPTIONS:
-		return ip_pktoptions(sk, val, len);
-	case IP_MULTICAST_IF: {
-		struct in_addr any = { 0 };
-
-		return put_bytes(val, len, &any, sizeof(any));
-	}
-	case IP_MTU:
-		v = ip_mtu(tp);
-		if (v < 0)
-			return v;
-		break;
-	default:
-		return -ENOPROTOOPT;
-	}
-	return put_ip_int(val, len, v);
+		return tp->pmtu_cookie > IP4_MAX_MTU ? IP4_MAX_MTU : (int)tp->pmtu_cookie;
+	return ip4_route_mtu(sk);
 }
 
 /* ======================================================================
@@ -1089,7 +812,7 @@ int tcp_setsockopt(struct sock *sk, int level, int name, const void *val, sockle
 	int v, r;
 
 	if (level == SOL_IP)
-		return tcp_ip_setsockopt(sk, name, val, len);
+		return ip4_setsockopt(sk, name, val, len);
 	if (level != SOL_TCP)
 		return -ENOPROTOOPT;
 	r = tcp_set_string_opt(tp, name, val, len);
@@ -1113,7 +836,7 @@ int tcp_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t *l
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	if (level == SOL_IP)
-		return tcp_ip_getsockopt(tp, name, val, len);
+		return ip4_getsockopt(sk, name, val, len, tcp_ip_mtu);
 	if (level != SOL_TCP)
 		return -EOPNOTSUPP;
 	if ((int)*len < 0)

@@ -24,10 +24,10 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <unistd.h>
 
 #include "core/usercopy.h"
 #include "ip/inet_bind.h"
+#include "ip/ip4_sockopt.h"
 #include "net/netns_internal.h"
 #include "sock/sock_internal.h"
 #include "udp/udp.h"
@@ -147,8 +147,6 @@ int udp_autobind(struct sock *sk)
 
 static int udp_init_sock(struct sock *sk)
 {
-	struct udp_sock *up = udp_sk(sk);
-	up->uc_ttl = -1;
 	sk->pmtudisc = sk->ns->sys.ip_no_pmtu_disc ? IP_PMTUDISC_DONT : IP_PMTUDISC_WANT;
 	sk->mc_ttl = 1;
 	return 0;
@@ -273,15 +271,12 @@ static int udp_shutdown(struct sock *sk, int how)
 	return err;
 }
 
-static int get_int(const void *val, socklen_t len, int *out)
+/* IP_MTU: only a connected socket has a path (its cached route, sk_dst_get) */
+static int udp_ip_mtu(struct sock *sk)
 {
-	/* do_ip_setsockopt: an int, else a single byte, else 0 (optlen 0) */
-	*out = 0;
-	if (len >= sizeof(int))
-		memcpy(out, val, sizeof(int));
-	else if (len >= 1)
-		*out = *(const uint8_t *)val;
-	return 0;
+	if (sk->state != 1)
+		return -ENOTCONN;
+	return ip4_route_mtu(sk);
 }
 
 static int udp_setsockopt(struct sock *sk, int level, int name, const void *val, socklen_t len)
@@ -316,83 +311,7 @@ static int udp_setsockopt(struct sock *sk, int level, int name, const void *val,
 	}
 	if (level != SOL_IP)
 		return -ENOPROTOOPT;
-	switch (name) {
-	case IP_PKTINFO:
-	case IP_RECVTTL:
-	case IP_RECVTOS:
-	case IP_RECVERR:
-	case IP_FREEBIND:
-	case IP_TRANSPARENT:
-	case IP_RECVOPTS:
-	case IP_RETOPTS:
-	case IP_RECVORIGDSTADDR:
-	case IP_BIND_ADDRESS_NO_PORT:
-	case IP_TOS:
-	case IP_TTL:
-	case IP_MTU_DISCOVER:
-	case IP_MULTICAST_TTL:
-	case IP_MULTICAST_LOOP:
-		if (get_int(val, len, &v))
-			return -EINVAL;
-		break;
-	case IP_MTU:
-		return -ENOPROTOOPT;
-	default:
-		return -ENOPROTOOPT;
-	}
-	uint32_t f = 0;
-	switch (name) {
-	case IP_PKTINFO: f = INF_PKTINFO; break;
-	case IP_RECVTTL: f = INF_RECVTTL; break;
-	case IP_RECVTOS: f = INF_RECVTOS; break;
-	case IP_RECVERR:
-		f = INF_RECVERR;
-		if (!v)
-			pkt_queue_purge(&sk->errq);
-		break;
-	case IP_FREEBIND: f = INF_FREEBIND; break;
-	case IP_TRANSPARENT:
-		if (geteuid() != 0)
-			return -EPERM;
-		f = INF_TRANSPARENT;
-		break;
-	case IP_RECVOPTS: f = INF_RECVOPTS; break;
-	case IP_RETOPTS: f = INF_RETOPTS; break;
-	case IP_RECVORIGDSTADDR: f = INF_ORIGDSTADDR; break;
-	case IP_BIND_ADDRESS_NO_PORT: f = INF_BIND_NO_PORT; break;
-	case IP_TOS:
-		/* __ip_sock_set_tos keeps the ECN bits out for stream sockets only */
-		sk->tos = (uint8_t)v;
-		sk->priority = 0;
-		return 0;
-	case IP_TTL:
-		/* one byte or a whole int (measured: optlen 0 and 2 are EINVAL) */
-		if (len != 1 && len < sizeof(int))
-			return -EINVAL;
-		if (v != -1 && (v < 1 || v > 255))
-			return -EINVAL;
-		up->uc_ttl = v;
-		return 0;
-	case IP_MTU_DISCOVER:
-		if (v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_OMIT)
-			return -EINVAL;
-		sk->pmtudisc = (uint8_t)v;
-		return 0;
-	case IP_MULTICAST_TTL:
-		if (v == -1)
-			v = 1;
-		if (v < 0 || v > 255)
-			return -EINVAL;
-		sk->mc_ttl = (uint8_t)v;
-		return 0;
-	case IP_MULTICAST_LOOP:
-		return 0;
-	}
-	if (v)
-		sk->inet_flags |= f;
-	else
-		sk->inet_flags &= ~f;
-	return 0;
+	return ip4_setsockopt(sk, name, val, len);
 }
 
 static int udp_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t *len)
@@ -419,51 +338,7 @@ static int udp_getsockopt(struct sock *sk, int level, int name, void *val, sockl
 	}
 	if (level != SOL_IP)
 		return -EOPNOTSUPP;
-	switch (name) {
-	case IP_PKTINFO: v = !!(sk->inet_flags & INF_PKTINFO); break;
-	case IP_RECVTTL: v = !!(sk->inet_flags & INF_RECVTTL); break;
-	case IP_RECVTOS: v = !!(sk->inet_flags & INF_RECVTOS); break;
-	case IP_RECVERR: v = !!(sk->inet_flags & INF_RECVERR); break;
-	case IP_FREEBIND: v = !!(sk->inet_flags & INF_FREEBIND); break;
-	case IP_TRANSPARENT: v = !!(sk->inet_flags & INF_TRANSPARENT); break;
-	case IP_RECVOPTS: v = !!(sk->inet_flags & INF_RECVOPTS); break;
-	case IP_RETOPTS: v = !!(sk->inet_flags & INF_RETOPTS); break;
-	case IP_RECVORIGDSTADDR: v = !!(sk->inet_flags & INF_ORIGDSTADDR); break;
-	case IP_BIND_ADDRESS_NO_PORT: v = !!(sk->inet_flags & INF_BIND_NO_PORT); break;
-	case IP_TOS: v = sk->tos; break;
-	case IP_TTL: v = up->uc_ttl == -1 ? sk->ns->sys.ip_default_ttl : up->uc_ttl; break;
-	case IP_MTU_DISCOVER: v = sk->pmtudisc; break;
-	case IP_MULTICAST_TTL: v = sk->mc_ttl; break;
-	case IP_MULTICAST_LOOP: v = 1; break;
-	case IP_MTU: {
-		/* only a connected socket has a path to measure */
-		if (sk->state != 1)
-			return -ENOTCONN;
-		struct rt4_result rt;
-		if (ip4_route_output(sk->ns, sk->daddr, sk->saddr, sk->bound_dev_if, 0, &rt))
-			return -ENOTCONN;
-		v = (int)(rt.rt && rt.rt->mtu ? rt.rt->mtu : rt.dev->mtu);
-		if (v > 0xffff)
-			v = 0xffff; /* ipv4_mtu caps at IP_MAX_MTU: lo says 65535 */
-		break;
-	}
-	default:
-		return -ENOPROTOOPT;
-	}
-	/* do_ip_getsockopt: a single byte when the caller asks for less than an
-	 * int and the value fits, for the options that allow it */
-	if ((int)*len < 0)
-		return -EINVAL;
-	if (*len < sizeof(int) && *len > 0 && v >= 0 && v <= 255) {
-		uint8_t b = (uint8_t)v;
-		*len = 1;
-		memcpy(val, &b, 1);
-		return 0;
-	}
-	if (*len > sizeof(int))
-		*len = sizeof(int);
-	memcpy(val, &v, *len);
-	return 0;
+	return ip4_getsockopt(sk, name, val, len, udp_ip_mtu);
 }
 
 /* udp_ioctl */

@@ -37,7 +37,6 @@ struct udp_sock {
 	uint16_t inet_id;		/* IP id for DF packets of a connected socket */
 	struct rt4_result dst;		/* cached route (sk_dst_cache) */
 	uint32_t dst_genid;
-	int uc_ttl;			/* IP_TTL: -1 default */
 	uint16_t gso_size;
 };
 

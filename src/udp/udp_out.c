@@ -223,9 +223,9 @@ static int udp_send_skb(struct sock *sk, struct pkt *pk, uint32_t saddr, uint32_
 static void fill_opts(struct sock *sk, const struct udp_ipc *ipc, int flags,
 		      struct ip4_out_opts *o)
 {
-	struct udp_sock *up = udp_sk(sk);
 	memset(o, 0, sizeof(*o));
-	o->ttl = (uint8_t)(ipc->ttl ? ipc->ttl : (up->uc_ttl > 0 ? up->uc_ttl : 0));
+	/* IP_TTL cmsg, else the socket's (0: ip4_output takes the namespace default) */
+	o->ttl = (uint8_t)(ipc->ttl ? ipc->ttl : sk->ttl);
 	o->tos = (uint8_t)(ipc->tos >= 0 ? ipc->tos : sk->tos);
 	/* ip_dont_fragment: WANT sets DF on what fits; DO/PROBE never fragment */
 	o->df = sk->pmtudisc == IP_PMTUDISC_WANT || sk->pmtudisc == IP_PMTUDISC_DO ||

@@ -370,9 +370,157 @@ CONFORMANCE(udp_opts, ip_ttl)
 	cr_assert_eq(set_get(api, fd, IPPROTO_IP, IP_TTL, -1), 64);
 	OK(api->setsockopt(fd, IPPROTO_IP, IP_TTL, &c, 1));
 	cr_assert_eq(get_int(api, fd, IPPROTO_IP, IP_TTL), 33);
-	/* Unlike IP_TOS, an empty value is refused; so is a 2-byte one. */
+	/*
+	 * Unlike IP_TOS, an empty value is refused; a 2-byte one is read as
+	 * its first byte, here 0, out of range (ip_ttl_short_optlen).
+	 */
 	FAILS(api->setsockopt(fd, IPPROTO_IP, IP_TTL, &c, 0), EINVAL);
 	FAILS(api->setsockopt(fd, IPPROTO_IP, IP_TTL, &v, 2), EINVAL);
+	OK(api->close(fd));
+}
+
+/* The TTL of the next datagram rx receives (IP_RECVTTL must be on). */
+static int rx_ttl(const struct sockapi *api, int rx)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	char byte;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+	int ttl = -1;
+	struct pollfd p = { .fd = rx, .events = POLLIN };
+
+	m.msg_control = ctl.b;
+	m.msg_controllen = sizeof(ctl.b);
+	cr_assert_eq(api->poll(&p, 1, 1000), 1, "%s: no datagram", api->name);
+	OK(api->recvmsg(rx, &m, MSG_DONTWAIT));
+	c = CMSG_FIRSTHDR(&m);
+	cr_assert(c && c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL, "%s: no IP_TTL",
+		  api->name);
+	memcpy(&ttl, CMSG_DATA(c), sizeof(ttl));
+	return ttl;
+}
+
+/*
+ * R-ERR-EINVAL: IP_TTL takes a whole int only from an optlen of at least
+ * sizeof(int); from optlen 1 to 3 it reads the first byte alone
+ * (do_ip_setsockopt), so what follows it does not count, a first byte 0
+ * is TTL 0 and EINVAL, and 0xff is 255 (one byte cannot say -1).  optlen
+ * 0 is EINVAL.  The datagrams sent then carry that TTL.
+ */
+CONFORMANCE(udp_opts, ip_ttl_short_optlen)
+{
+	static const struct {
+		unsigned char b[4];
+		socklen_t len;
+		int err, ttl;	/* errno, or the TTL read back */
+	} cases[] = {
+		{ { 30, 1, 1, 1 }, 0, EINVAL, 0 },  { { 31, 1, 1, 1 }, 1, 0, 31 },
+		{ { 32, 1, 1, 1 }, 2, 0, 32 },	    { { 33, 1, 1, 1 }, 3, 0, 33 },
+		{ { 34, 1, 1, 1 }, 4, EINVAL, 0 },  { { 0, 35, 0, 0 }, 2, EINVAL, 0 },
+		{ { 0, 36, 0, 0 }, 3, EINVAL, 0 },  { { 0xff, 0xff, 0, 0 }, 2, 0, 255 },
+		{ { 37, 0, 0, 0 }, 4, 0, 37 },	    { { 0xff, 0xff, 0xff, 0xff }, 3, 0, 255 },
+	};
+	struct sockaddr_in to;
+	int rx = bound_udp(api, "127.0.0.1", 0, &to), tx = conf_udp(api), ttl = 64;
+	unsigned char two[2] = { 42, 0 };
+
+	OK(set_int(api, rx, IPPROTO_IP, IP_RECVTTL, 1));
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].err) {
+			FAILS(api->setsockopt(tx, IPPROTO_IP, IP_TTL, cases[i].b, cases[i].len),
+			      cases[i].err);
+		} else {
+			OK(api->setsockopt(tx, IPPROTO_IP, IP_TTL, cases[i].b, cases[i].len));
+			ttl = cases[i].ttl;
+		}
+		cr_assert_eq(get_int(api, tx, IPPROTO_IP, IP_TTL), ttl, "%s: case %u", api->name,
+			     i);
+	}
+	OK(api->setsockopt(tx, IPPROTO_IP, IP_TTL, two, sizeof(two)));
+	conf_send_str(api, tx, "127.0.0.1", ntohs(to.sin_port), "t");
+	cr_assert_eq(rx_ttl(api, rx), 42, "%s: TTL on the wire", api->name);
+	OK(api->close(tx));
+	OK(api->close(rx));
+}
+
+/*
+ * (no ID) IP_TOS sets SO_PRIORITY from the TOS class whenever the TOS
+ * changes (__ip_sock_set_tos, rt_tos2priority): 0x10 interactive 6, 0x08
+ * bulk 2, 0x18 interactive bulk 4, anything else best effort 0.  A
+ * datagram socket keeps all eight bits, so an ECN bit alone is a change.
+ * Setting the TOS the socket already has leaves a priority set since then
+ * alone; a changed TOS overrides it, to 0 too.
+ */
+CONFORMANCE(udp_opts, ip_tos_sets_priority)
+{
+	static const struct {
+		int tos, prio;
+	} cases[] = {
+		{ 0x10, 6 }, { 0x08, 2 }, { 0x18, 4 }, { 0x04, 0 }, { 0x02, 0 }, { 0x1e, 4 },
+		{ 0x13, 6 }, { 0x0c, 2 }, { 0xb8, 4 }, { 0xe0, 0 }, { 0x00, 0 },
+	};
+	int fd = conf_udp(api);
+
+	cr_assert_eq(get_int(api, fd, SOL_SOCKET, SO_PRIORITY), 0);
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(set_get(api, fd, IPPROTO_IP, IP_TOS, cases[i].tos), cases[i].tos);
+		cr_assert_eq(get_int(api, fd, SOL_SOCKET, SO_PRIORITY), cases[i].prio,
+			     "%s: IP_TOS 0x%x", api->name, cases[i].tos);
+	}
+	cr_assert_eq(set_get(api, fd, IPPROTO_IP, IP_TOS, 0x10), 0x10);
+	OK(set_int(api, fd, SOL_SOCKET, SO_PRIORITY, 5));
+	OK(set_int(api, fd, IPPROTO_IP, IP_TOS, 0x10));
+	cr_assert_eq(get_int(api, fd, SOL_SOCKET, SO_PRIORITY), 5);
+	OK(set_int(api, fd, IPPROTO_IP, IP_TOS, 0x11));
+	cr_assert_eq(get_int(api, fd, SOL_SOCKET, SO_PRIORITY), 6);
+	OK(set_int(api, fd, SOL_SOCKET, SO_PRIORITY, 5));
+	OK(set_int(api, fd, IPPROTO_IP, IP_TOS, 0));
+	cr_assert_eq(get_int(api, fd, SOL_SOCKET, SO_PRIORITY), 0);
+	OK(api->close(fd));
+}
+
+/*
+ * R-ERR-EINVAL: the rest of do_ip_setsockopt/do_ip_getsockopt as a UDP
+ * socket sees it.  IP_FREEBIND, IP_TRANSPARENT, IP_MULTICAST_TTL and
+ * IP_MULTICAST_LOOP refuse an empty value; IP_MULTICAST_LOOP reads back
+ * what was set; IP_ROUTER_ALERT is for raw sockets (EINVAL) and multicast
+ * routing for raw IGMP (EOPNOTSUPP); an empty
+ * IP_OPTIONS clears them and reads back empty; the options only raw or
+ * multicast sockets change read their defaults, IP_PROTOCOL the local port.
+ */
+CONFORMANCE(udp_opts, ip_odd_options)
+{
+	static const int empty_einval[] = { IP_FREEBIND, IP_TRANSPARENT, IP_MULTICAST_TTL,
+					    IP_MULTICAST_LOOP };
+	struct sockaddr_in me;
+	int fd = bound_udp(api, "127.0.0.1", 0, &me), v = 1;
+	socklen_t l = sizeof(v);
+	struct in_addr mif = { 0x5a5a5a5a };
+
+	for (unsigned i = 0; i < sizeof(empty_einval) / sizeof(empty_einval[0]); i++)
+		FAILS(api->setsockopt(fd, IPPROTO_IP, empty_einval[i], &v, 0), EINVAL);
+	cr_assert_eq(get_int(api, fd, IPPROTO_IP, IP_MULTICAST_TTL), 1);
+	cr_assert_eq(get_int(api, fd, IPPROTO_IP, IP_MULTICAST_LOOP), 1);
+	cr_assert_eq(set_get(api, fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0), 0);
+	cr_assert_eq(set_get(api, fd, IPPROTO_IP, IP_MULTICAST_LOOP, 9), 1);
+	FAILS(set_int(api, fd, IPPROTO_IP, IP_ROUTER_ALERT, 1), EINVAL);
+	FAILS(set_int(api, fd, IPPROTO_IP, 200 /* MRT_INIT */, 1), EOPNOTSUPP);
+	FAILS(api->getsockopt(fd, IPPROTO_IP, 200, &v, &l), EOPNOTSUPP);
+	OK(api->setsockopt(fd, IPPROTO_IP, IP_OPTIONS, NULL, 0));
+	l = sizeof(v);
+	OK(api->getsockopt(fd, IPPROTO_IP, IP_OPTIONS, &v, &l));
+	cr_assert_eq(l, 0);
+	cr_assert_eq(get_int(api, fd, IPPROTO_IP, IP_ROUTER_ALERT), 0);
+	cr_assert_eq(get_int(api, fd, IPPROTO_IP, IP_HDRINCL), 0);
+	cr_assert_eq(get_int(api, fd, IPPROTO_IP, IP_MULTICAST_ALL), 1);
+	cr_assert_eq(get_int(api, fd, IPPROTO_IP, 52 /* IP_PROTOCOL */), ntohs(me.sin_port));
+	l = sizeof(mif);
+	OK(api->getsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mif, &l));
+	cr_assert(l == sizeof(mif) && mif.s_addr == 0);
 	OK(api->close(fd));
 }
 

@@ -5,7 +5,8 @@
  * TCP_NODELAY, TCP_CORK, TCP_MAXSEG (and the MSS on the wire), TCP_INFO,
  * TCP_QUICKACK, TCP_USER_TIMEOUT (and the abort it causes), TCP_DEFER_ACCEPT,
  * TCP_CONGESTION, SO_SNDBUF/SO_RCVBUF on TCP, SO_KEEPALIVE and
- * TCP_KEEPIDLE/INTVL/CNT (and the probes on the wire).  Scenarios on lo run
+ * TCP_KEEPIDLE/INTVL/CNT (and the probes on the wire), IP_TTL and IP_TOS
+ * as a stream socket takes them.  Scenarios on lo run
  * in the test's own namespace (real time for both stacks); those that look
  * at the wire or need a link that loses everything use two hosts
  * (conf_topo_pair: A 198.18.0.1 on veth0, B 198.18.0.2 on veth1, MTU 1500),
@@ -1347,6 +1348,105 @@ CONFORMANCE(tcp_opts, more_values, .timeout = 10)
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, -1), -1);
 	CONF_RET(set_get(api, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 0), 0);
 	api->close(fd);
+}
+
+/* ---- SOL_IP on a TCP socket -------------------------------------------------- */
+
+/*
+ * R-ERR-EINVAL: IP_TTL on a stream socket reads its value as on UDP
+ * (do_ip_setsockopt): a whole int from optlen 4, the first byte alone
+ * from optlen 1 to 3, so a first byte 0 is TTL 0 and EINVAL; optlen 0 is
+ * EINVAL.  The sockets a listener accepts take its TTL; -1 gives the
+ * namespace default back.
+ */
+CONFORMANCE(tcp_opts, ip_ttl_short_optlen, .timeout = 10)
+{
+	unsigned char b[4] = { 0, 1, 2, 3 };
+	int def = (int)sysctl_long(api, "net.ipv4.ip_default_ttl");
+	struct sockaddr_in a;
+	int l = conf_tcp_lo_listener(api, &a), c, s;
+
+	FAILS(api->setsockopt(l, IPPROTO_IP, IP_TTL, b, 0), EINVAL);
+	CONF_RET(conf_tcp_get_int(api, l, IPPROTO_IP, IP_TTL), def);
+	for (socklen_t len = 1; len <= 3; len++) {
+		b[0] = (unsigned char)(40 + len);
+		OK(api->setsockopt(l, IPPROTO_IP, IP_TTL, b, len));
+		CONF_RET(conf_tcp_get_int(api, l, IPPROTO_IP, IP_TTL), 40 + len);
+	}
+	/* four bytes are the int 0x0302012b: out of range */
+	FAILS(api->setsockopt(l, IPPROTO_IP, IP_TTL, b, 4), EINVAL);
+	b[0] = 0;
+	FAILS(api->setsockopt(l, IPPROTO_IP, IP_TTL, b, 2), EINVAL);
+	CONF_RET(conf_tcp_get_int(api, l, IPPROTO_IP, IP_TTL), 43);
+	conf_tcp_pair_on(api, l, &a, &c, &s);
+	CONF_RET(conf_tcp_get_int(api, s, IPPROTO_IP, IP_TTL), 43);
+	CONF_RET(conf_tcp_get_int(api, c, IPPROTO_IP, IP_TTL), def);
+	b[0] = 0xff;
+	OK(api->setsockopt(c, IPPROTO_IP, IP_TTL, b, 2));
+	CONF_RET(conf_tcp_get_int(api, c, IPPROTO_IP, IP_TTL), 255);
+	CONF_RET(set_get(api, c, IPPROTO_IP, IP_TTL, -1), def);
+	api->close(c);
+	api->close(s);
+	api->close(l);
+}
+
+/*
+ * (no ID) IP_TOS on a stream socket keeps the socket's own ECN bits
+ * (__ip_sock_set_tos: they belong to TCP's ECN), and a change of the
+ * rest sets SO_PRIORITY from the TOS class as on UDP (rt_tos2priority:
+ * 0x10 interactive 6, 0x08 bulk 2, 0x18 interactive bulk 4, else 0).  A
+ * value that differs only in ECN bits is no change, so a priority set
+ * since stays.  The sockets a listener accepts take its TOS.
+ */
+CONFORMANCE(tcp_opts, ip_tos_sets_priority, .timeout = 10)
+{
+	/* prio_first: SO_PRIORITY set just before the TOS (-1: not) */
+	static const struct {
+		int prio_first, tos, want, prio;
+	} cases[] = {
+		{ -1, 0x10, 0x10, 6 }, { -1, 0x13, 0x10, 6 }, { -1, 0x08, 0x08, 2 },
+		{ -1, 0x1b, 0x18, 4 }, { -1, 0x06, 0x04, 0 }, { -1, 0xb9, 0xb8, 4 },
+		{ -1, 0x03, 0x00, 0 }, { -1, 0x10, 0x10, 6 }, { 5, 0x11, 0x10, 5 },
+		{ 3, 0x10, 0x10, 3 },  { 5, 0x0a, 0x08, 2 },
+	};
+	struct sockaddr_in a;
+	int l = conf_tcp_lo_listener(api, &a), c, s;
+
+	CONF_RET(conf_tcp_get_int(api, l, SOL_SOCKET, SO_PRIORITY), 0);
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].prio_first >= 0)
+			OK(conf_tcp_set_int(api, l, SOL_SOCKET, SO_PRIORITY, cases[i].prio_first));
+		CONF_RET(set_get(api, l, IPPROTO_IP, IP_TOS, cases[i].tos), cases[i].want);
+		cr_assert_eq(conf_tcp_get_int(api, l, SOL_SOCKET, SO_PRIORITY), cases[i].prio,
+			     "%s: case %u", api->name, i);
+	}
+	conf_tcp_pair_on(api, l, &a, &c, &s);
+	CONF_RET(conf_tcp_get_int(api, s, IPPROTO_IP, IP_TOS), 0x08);
+	api->close(c);
+	api->close(s);
+	api->close(l);
+}
+
+/*
+ * R-ERR-ENOTCONN: IP_MTU is ENOTCONN without a connection (a fresh
+ * socket, a listener); over lo both ends of a connection read 65535,
+ * lo's 65536 capped at IP_MAX_MTU as dst_mtu caps it.
+ */
+CONFORMANCE(tcp_opts, ip_mtu_lo, .timeout = 10)
+{
+	int fd[4], v;	/* a fresh socket, a listener, a client, its accepted peer */
+	socklen_t len = sizeof(v);
+
+	fd[0] = conf_tcp_socket(api, 0);
+	fd[1] = conf_tcp_lo_pair(api, &fd[2], &fd[3]);
+	for (int i = 0; i < 4; i++) {
+		if (i < 2)
+			FAILS(api->getsockopt(fd[i], IPPROTO_IP, IP_MTU, &v, &len), ENOTCONN);
+		else
+			CONF_RET(conf_tcp_get_int(api, fd[i], IPPROTO_IP, IP_MTU), 65535);
+	}
+	for (int i = 0; i < 4; i++)
+		api->close(fd[i]);
 }
 
 /*
