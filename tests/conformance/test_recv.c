@@ -223,6 +223,28 @@ CONFORMANCE(udp_recv, peek_off)
 }
 
 /*
+ * MSG_PEEK|MSG_TRUNC at an offset: the call returns the datagram's whole
+ * length, and that, not the bytes copied from the offset, is what the
+ * offset moves by (udp_recvmsg hands skb_consume_udp the return value).
+ */
+CONFORMANCE(udp_recv, peek_off_trunc)
+{
+	struct pair p = mkpair(api);
+	char b[16];
+
+	put_str(api, p, "abc");
+	put_str(api, p, "defgh");
+	set_peek_off(api, p.rx, 1);
+	CONF_RET(api->recv(p.rx, b, sizeof(b), MSG_PEEK | MSG_TRUNC), 3);
+	cr_assert_arr_eq(b, "bc", 2);
+	CONF_RET(peek_off(api, p.rx), 4);
+	CONF_RET(api->recv(p.rx, b, sizeof(b), MSG_PEEK), 4);
+	cr_assert_arr_eq(b, "efgh", 4);
+	CONF_RET(peek_off(api, p.rx), 8);
+	closepair(api, p);
+}
+
+/*
  * A peek at an offset beyond what is queued waits, like any read on an
  * empty queue, until a datagram arrives that holds the offset.
  */
